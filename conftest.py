@@ -1,0 +1,3 @@
+"""Registers the grader's pytest plugin for every suite in this repository."""
+
+pytest_plugins = ["grader.pytest_plugin"]

@@ -1,0 +1,3 @@
+"""The calculus-for-optimization grader: isolated, explained, plotted grading."""
+
+__version__ = "0.1.0"

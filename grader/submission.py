@@ -1,0 +1,249 @@
+"""The learner's code as the tests see it: `submission.<module>.<function>(...)`.
+
+Tests never import learner modules. They call through a Submission, which passes plain
+copies of the arguments, converts the result to plain data (grader.plain), and keeps a
+CallRecord of each call: what was passed, what came back, the warnings raised and the
+arguments the learner changed. LocalSubmission runs the code in this process (for
+authors and trusted runs); the grader's isolated worker offers the same interface.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+
+from grader import errors
+from grader.contract import MODULES, parameter_names
+from grader.plain import NotPlainData, describe, same_plain, to_plain
+
+
+@dataclass
+class CallRecord:
+    """One call of a learner function, as plain data."""
+
+    function: str                      # "losses.mse"
+    args: tuple
+    kwargs: dict
+    result: Any = None
+    problem: str | None = None         # why no result came back, if none did
+    warnings: list[str] = field(default_factory=list)
+    mutated: list[str] = field(default_factory=list)
+    callbacks: int = 0
+
+
+class FunctionProxy:
+    """A learner function: calling it goes through the owning Submission."""
+
+    def __init__(self, owner: Submission, module: str, name: str):
+        self._owner, self._module, self._name = owner, module, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._owner.call(self._module, self._name, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<learner function {self._module}.{self._name}>"
+
+
+class ModuleProxy:
+    """A learner module: attribute access yields FunctionProxy objects."""
+
+    def __init__(self, owner: Submission, module: str):
+        self._owner, self._module = owner, module
+
+    def __getattr__(self, name: str) -> FunctionProxy:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return FunctionProxy(self._owner, self._module, name)
+
+
+class Submission:
+    """Base of every way to run learner code; subclasses implement `_invoke`."""
+
+    def __init__(self, scratch_dir: Path | None = None):
+        self.calls: list[CallRecord] = []
+        self.scratch_dir = scratch_dir
+
+    def __getattr__(self, module: str) -> ModuleProxy:
+        if module.startswith("_") or module not in MODULES:
+            raise AttributeError(module)
+        return ModuleProxy(self, module)
+
+    @property
+    def last_call(self) -> CallRecord:
+        return self.calls[-1]
+
+    def reset_calls(self) -> None:
+        self.calls = []
+
+    def call(self, module: str, name: str, args: tuple, kwargs: dict) -> Any:
+        """Call module.name with plain copies of args; record and return the plain result."""
+        record = CallRecord(f"{module}.{name}", _plain_args(args), _plain_args(kwargs))
+        self.calls.append(record)
+        try:
+            record.result = self._invoke(module, name, record)
+        except errors.SubmissionProblem as problem:
+            record.problem = str(problem)
+            raise
+        return record.result
+
+    def _invoke(self, module: str, name: str, record: CallRecord) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release whatever runs the learner code."""
+
+
+def _plain_args(values: Any) -> Any:
+    """Plain copies of test arguments; callables pass through unchanged."""
+    if callable(values) and not isinstance(values, np.ndarray):
+        return values
+    if isinstance(values, (list, tuple)):
+        return type(values)(_plain_args(v) for v in values)
+    if isinstance(values, dict):
+        return {k: _plain_args(v) for k, v in values.items()}
+    return to_plain(values)
+
+
+def changed_arguments(module: str, name: str, sent: CallRecord, after_args: tuple,
+                      after_kwargs: dict) -> list[str]:
+    """Names of the arguments whose plain value differs after the call."""
+    params = parameter_names(module, name)
+    changed = []
+    for index, (before, after) in enumerate(zip(sent.args, after_args)):
+        if not callable(before) and not _same_after(before, after):
+            changed.append(params[index] if index < len(params) else f"argument {index + 1}")
+    for key, before in sent.kwargs.items():
+        if not callable(before) and not _same_after(before, after_kwargs.get(key)):
+            changed.append(key)
+    return changed
+
+
+def _same_after(before: Any, after: Any) -> bool:
+    try:
+        return same_plain(before, to_plain(after))
+    except NotPlainData:
+        return False
+
+
+def learner_location(tb: Any, folder: Path) -> str:
+    """'file.py, line N' of the deepest traceback frame inside the learner's folder."""
+    where = ""
+    for frame in traceback.extract_tb(tb):
+        path = Path(frame.filename)
+        if path.parent == folder:
+            where = f"{path.name}, line {frame.lineno}"
+    return where
+
+
+def describe_exception(exc: BaseException, folder: Path) -> str:
+    """'ZeroDivisionError: division by zero (losses.py, line 12)'."""
+    if isinstance(exc, SyntaxError):
+        where = f"{Path(exc.filename or '?').name}, line {exc.lineno}"
+        return f"SyntaxError: {exc.msg} ({where})"
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    where = learner_location(exc.__traceback__, folder)
+    return f"{text} ({where})" if where else text
+
+
+class LocalSubmission(Submission):
+    """Learner modules imported into this process from a folder (trusted use only)."""
+
+    def __init__(self, folder: Path, scratch_dir: Path | None = None):
+        super().__init__(scratch_dir)
+        self.folder = Path(folder).resolve()
+        self.modules, self.import_problems = import_folder(self.folder)
+
+    def _invoke(self, module: str, name: str, record: CallRecord) -> Any:
+        function = self._function(module, name)
+        args = tuple(_for_learner(a, record) for a in record.args)
+        kwargs = {k: _for_learner(v, record) for k, v in record.kwargs.items()}
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+            warnings.simplefilter("always")
+            try:
+                result = function(*args, **kwargs)
+            except NotImplementedError:
+                raise errors.NotImplementedYet(f"{module}.{name} is not implemented yet "
+                                               "(it raises NotImplementedError)") from None
+            except (Exception, SystemExit) as exc:
+                raise errors.LearnerRaised(f"{module}.{name} raised "
+                                           f"{describe_exception(exc, self.folder)}") from None
+        record.warnings = [errors.cap(f"{w.category.__name__}: {w.message}", 200) for w in caught]
+        record.mutated = changed_arguments(module, name, record, args, kwargs)
+        return plain_result(module, name, result)
+
+    def _function(self, module: str, name: str) -> Callable:
+        if module in self.import_problems:
+            raise self.import_problems[module]
+        function = getattr(self.modules[module], name, None)
+        if not callable(function):
+            raise errors.MissingFunction(f"{module}.py defines no function {name}")
+        return function
+
+
+def plain_result(module: str, name: str, result: Any) -> Any:
+    """The learner's return value as plain data, or BadReturnValue naming what came back."""
+    try:
+        return to_plain(result)
+    except NotPlainData as exc:
+        raise errors.BadReturnValue(f"{module}.{name} returned {exc}; expected a float, "
+                                    "a numpy array, or a tuple/list/dict of those") from None
+
+
+def _for_learner(value: Any, record: CallRecord) -> Any:
+    """A private copy of a plain argument; callables wrapped to speak plain data."""
+    if callable(value) and not isinstance(value, np.ndarray):
+        return _plain_callback(value, record)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_for_learner(v, record) for v in value)
+    if isinstance(value, dict):
+        return {k: _for_learner(v, record) for k, v in value.items()}
+    return value
+
+
+def _plain_callback(function: Callable, record: CallRecord) -> Callable:
+    """Wrap a test's callable: plain data in, plain data out, calls counted."""
+    def callback(*args: Any) -> Any:
+        record.callbacks += 1
+        return to_plain(function(*(to_plain(a) for a in args)))
+    return callback
+
+
+def import_folder(folder: Path) -> tuple[dict[str, ModuleType], dict[str, Exception]]:
+    """Import every contract module found in folder without leaving them in sys.modules.
+
+    Returns the modules by name and, for each that could not be imported, the problem
+    to raise in its checks (missing file, or the learner's own error with file and line).
+    """
+    saved_modules = {name: sys.modules.pop(name) for name in MODULES if name in sys.modules}
+    sys.path.insert(0, str(folder))
+    modules: dict[str, ModuleType] = {}
+    problems: dict[str, Exception] = {}
+    try:
+        for name in MODULES:
+            if not (folder / f"{name}.py").is_file():
+                problems[name] = errors.MissingModule(f"{name}.py is missing from the submission")
+                continue
+            try:
+                modules[name] = importlib.import_module(name)
+            except (Exception, SystemExit) as exc:
+                problems[name] = errors.ModuleImportFailed(
+                    f"{name}.py could not be imported: {describe_exception(exc, folder)}")
+    finally:
+        sys.path.remove(str(folder))
+        for name in MODULES:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved_modules)
+    return modules, problems
+
+
+__all__ = ["CallRecord", "LocalSubmission", "Submission", "describe", "import_folder"]
