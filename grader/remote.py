@@ -1,0 +1,170 @@
+"""IsolatedSubmission: the `submission` the tests see when learner code runs in a worker.
+
+Each call is encoded as plain data (grader.protocol) and sent to a worker process
+(grader.sandbox); callables in the arguments stay here and are called back when the
+learner's code calls them. Every call has a deadline, the submission a total time
+budget. A call that runs over, crashes the worker, exits or breaks the protocol fails
+that check only: the worker is killed and a fresh one serves the next call. A function
+that timed out once fails fast afterwards, so an endless loop costs one deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from grader import errors, protocol
+from grader.contract import parameter_names
+from grader.plain import NotPlainData, to_plain
+from grader.sandbox import Limits, WorkerProcess, WorkerSpace, start_worker
+from grader.submission import CallRecord, Submission
+
+PROBLEMS = {
+    "missing-module": errors.MissingModule,
+    "import-error": errors.ModuleImportFailed,
+    "missing-function": errors.MissingFunction,
+    "not-implemented": errors.NotImplementedYet,
+    "raised": errors.LearnerRaised,
+    "bad-return": errors.BadReturnValue,
+}
+
+
+class IsolatedSubmission(Submission):
+    """Learner modules running in a sandboxed worker process."""
+
+    def __init__(self, folder: Path, limits: Limits | None = None, base: Path | None = None):
+        self.space = WorkerSpace(Path(folder), base)
+        super().__init__(scratch_dir=self.space.work)
+        self.limits = limits or Limits()
+        self.worker: WorkerProcess | None = None
+        self.timed_out: dict[str, str] = {}     # "module.function" -> message
+        self.time_used = 0.0
+        self.workers_started = 0
+
+    # -- the call -------------------------------------------------------------------
+
+    def _invoke(self, module: str, name: str, record: CallRecord) -> Any:
+        qualname = f"{module}.{name}"
+        self._refuse_if_spent(qualname)
+        callables: list[Callable] = []
+        frame = protocol.encode({"op": "call", "module": module, "function": name,
+                                 "args": list(record.args), "kwargs": record.kwargs}, callables)
+        started = time.monotonic()
+        try:
+            return self._exchange(qualname, frame, callables, record, started)
+        finally:
+            self.time_used += time.monotonic() - started
+
+    def _refuse_if_spent(self, qualname: str) -> None:
+        if qualname in self.timed_out:
+            raise errors.CallTimedOut(self.timed_out[qualname] + " (not run again)")
+        if self.time_used >= self.limits.total_seconds:
+            raise errors.CallTimedOut(f"not run: this submission used its whole time budget "
+                                      f"of {self.limits.total_seconds:.0f} s")
+
+    def _exchange(self, qualname: str, frame: bytes, callables: list, record: CallRecord,
+                  started: float) -> Any:
+        worker = self._worker()
+        remaining = self.limits.total_seconds - self.time_used
+        deadline = started + min(self.limits.call_seconds, max(remaining, 0.1))
+        try:
+            worker.channel.send(frame)
+            while True:
+                message = protocol.decode(*worker.channel.receive(deadline))
+                if message.get("op") != "callback":
+                    return self._outcome(qualname, message, record)
+                worker.channel.send(self._callback(message, callables, record))
+        except protocol.ChannelTimeout:
+            self._discard_worker()
+            text = (f"{qualname} did not finish within {self.limits.call_seconds:g} s "
+                    "(an endless loop, or far too slow?)")
+            self.timed_out[qualname] = text
+            raise errors.CallTimedOut(text) from None
+        except protocol.ChannelClosed:
+            reason = worker.exit_description()
+            self._discard_worker()
+            raise errors.WorkerDied(f"{qualname}: {reason}") from None
+        except protocol.ProtocolError as exc:
+            self._discard_worker()
+            raise errors.WorkerDied(f"{qualname}: the worker sent a malformed message "
+                                    f"({exc}); the call was abandoned") from None
+
+    def _callback(self, message: dict, callables: list, record: CallRecord) -> bytes:
+        """Run the grader's callable the learner called; the reply frame."""
+        number, args = message.get("id"), message.get("args")
+        if type(number) is not int or not 0 <= number < len(callables) or type(args) is not list:
+            raise protocol.ProtocolError("malformed callback request")
+        record.callbacks += 1
+        try:
+            value = to_plain(callables[number](*args))
+            return protocol.encode({"op": "callback_result", "value": value})
+        except NotPlainData as exc:
+            return protocol.encode({"op": "callback_error", "message": str(exc)})
+        except Exception as exc:  # the test's function rejected what the learner passed
+            text = errors.cap(f"a function given to you raised {type(exc).__name__}: {exc}", 300)
+            return protocol.encode({"op": "callback_error", "message": text})
+
+    def _outcome(self, qualname: str, message: dict, record: CallRecord) -> Any:
+        op = message.get("op")
+        if op == "error":
+            problem = PROBLEMS.get(message.get("kind"), errors.LearnerRaised)
+            raise problem(str(message.get("message", f"{qualname} failed")))
+        if op != "result" or "value" not in message:
+            raise protocol.ProtocolError(f"unexpected reply {str(op)[:40]!r}")
+        record.warnings = _strings(message.get("warnings", []))
+        record.mutated = _argument_names(qualname, message.get("mutated", []))
+        return message["value"]
+
+    # -- worker lifecycle -------------------------------------------------------------
+
+    def _worker(self) -> WorkerProcess:
+        if self.worker is None:
+            worker = start_worker(self.space, self.limits)
+            self.workers_started += 1
+            try:
+                ready = protocol.decode(*worker.channel.receive(
+                    time.monotonic() + self.limits.startup_seconds))
+            except (protocol.ChannelTimeout, protocol.ChannelClosed, protocol.ProtocolError):
+                reason = worker.exit_description() if worker.process.poll() is not None else ""
+                worker.kill()
+                raise errors.WorkerDied(f"the worker could not start {reason}".strip()) from None
+            if ready.get("op") != "ready":
+                worker.kill()
+                raise errors.WorkerDied("the worker did not start properly")
+            self.worker = worker
+        return self.worker
+
+    def _discard_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    def output_excerpt(self) -> str:
+        return self.space.output_excerpt(self.limits.output_cap)
+
+    def close(self) -> None:
+        self._discard_worker()
+        self.space.close()
+
+
+def _strings(values: Any) -> list[str]:
+    if type(values) is not list or not all(type(v) is str for v in values):
+        raise protocol.ProtocolError("malformed warnings")
+    return [errors.cap(v, 200) for v in values[:5]]
+
+
+def _argument_names(qualname: str, positions: Any) -> list[str]:
+    if type(positions) is not list or len(positions) > 64:
+        raise protocol.ProtocolError("malformed list of changed arguments")
+    module, _, function = qualname.partition(".")
+    params = parameter_names(module, function)
+    names = []
+    for position in positions:
+        if type(position) is int and 0 <= position < 64:
+            names.append(params[position] if position < len(params) else f"argument {position + 1}")
+        elif type(position) is str:
+            names.append(position[:40])
+        else:
+            raise protocol.ProtocolError("malformed list of changed arguments")
+    return names
