@@ -7,7 +7,7 @@ layer by layer, from the loss back to every parameter.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

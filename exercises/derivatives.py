@@ -8,7 +8,7 @@ placed decides how fast the estimate's error shrinks with h.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -7,7 +7,7 @@ which is scale-free: 1e-7 is excellent, 1e-2 means a bug.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -7,7 +7,7 @@ the minimum of the basin it starts in; several starts give several chances at th
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -1,14 +1,22 @@
-"""The command line: `python -m grader VERB ...`, a thin layer over one function per verb."""
+"""The command line: `python -m grader VERB ...`, a thin layer over one function per verb.
+
+Errors the user can fix are one line on stderr and exit code 2; no traceback of ours
+is ever shown.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
-from grader import stubs
-
-REPO = Path(__file__).resolve().parents[1]
+from grader import batch, formats, intake, stubs
+from grader.results import save_grade
+from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade
+from grader.sandbox import isolation_note
 
 
 class UsageProblem(Exception):
@@ -19,6 +27,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader",
                                      description="Grade calculus-for-optimization exercises.")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    one = verbs.add_parser("grade", help="grade one submission (a folder or a .zip)")
+    one.add_argument("submission", type=Path, help="folder or .zip of exercise modules")
+    one.add_argument("--out", type=Path, required=True, help="folder for the report")
+    one.add_argument("--tests", choices=SUITE_CHOICES, default="all", help="suites to run")
+    one.add_argument("--student", default="", help="id shown in the report")
+    one.add_argument("--junit", type=Path, help="also write JUnit XML to this file")
+    one.add_argument("--zero-if-unreadable", action="store_true", help=argparse.SUPPRESS)
+    one.set_defaults(run=run_grade)
+    many = verbs.add_parser("batch", help="grade every sub-folder or .zip of a folder")
+    many.add_argument("submissions", type=Path, help="folder of student folders or zips")
+    many.add_argument("--out", type=Path, required=True, help="folder for reports and grades.csv")
+    many.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once")
+    many.add_argument("--tests", choices=SUITE_CHOICES, default="all", help="suites to run")
+    many.set_defaults(run=run_batch)
+    check = verbs.add_parser("check", help="self-check: the public suite on your exercises/")
+    check.add_argument("folder", type=Path, nargs="?", default=KIT / "exercises",
+                       help="your modules (default: exercises/)")
+    check.add_argument("--out", type=Path, default=Path("feedback"), help="report folder")
+    check.set_defaults(run=run_check)
     exercises = verbs.add_parser("exercises", help="regenerate exercises/ from solutions/")
     exercises.add_argument("--check", action="store_true",
                            help="only report whether exercises/ is up to date (exit 1 if not)")
@@ -26,8 +53,67 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def prepare_out_dir(out: Path) -> None:
+    """Create out (and out/plots) or raise UsageProblem saying why it cannot be used."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise UsageProblem(f"cannot write to {out} ({exc.strerror or exc}); "
+                           "choose another --out folder") from None
+    plots = out / "plots"
+    shutil.rmtree(plots, ignore_errors=True)
+    plots.mkdir()
+
+
+def grade_path(path: Path, out: Path, options: GradeOptions,
+               zero_if_unreadable: bool = False) -> GradeResult:
+    """Stage, grade and report one submission; prints the summary.
+
+    With zero_if_unreadable (batch), a path that is not a submission is graded as an
+    empty one, so the student still gets a row, a zero and the reason.
+    """
+    try:
+        staged = intake.stage(path)
+    except intake.NotASubmission as problem:
+        if not zero_if_unreadable:
+            raise
+        staged = intake.empty_submission(str(problem))
+    try:
+        prepare_out_dir(out)
+        result = grade(staged.folder, out, options)
+        result.notes = staged.notes + result.notes
+        formats.write_report(result, out)
+        save_grade(result, out / "grade.json")
+    finally:
+        staged.close()
+    print(formats.summary_text(result))
+    print(f"report: {out / 'feedback.html'}")
+    return result
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    options = GradeOptions(suites=args.tests, student=args.student or args.submission.stem)
+    result = grade_path(args.submission, args.out, options, args.zero_if_unreadable)
+    if args.junit:
+        formats.write_junit(result, args.junit)
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    grade_path(args.folder, args.out, GradeOptions(suites="public", student="self-check"))
+    return 0
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageProblem("-j must be at least 1")
+    return batch.run_batch(args.submissions, args.out, jobs=args.jobs, suites=args.tests)
+
+
 def run_exercises(args: argparse.Namespace) -> int:
-    solutions, exercises = REPO / "solutions", REPO / "exercises"
+    solutions, exercises = KIT / "solutions", KIT / "exercises"
     if not solutions.is_dir():
         raise UsageProblem(f"{solutions} not found: run this from a full checkout of the kit")
     if args.check:
@@ -45,11 +131,22 @@ def run_exercises(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    note = isolation_note()
+    if note and args.verb in ("grade", "batch", "check"):
+        print(note, file=sys.stderr)
     try:
         return args.run(args)
-    except UsageProblem as problem:
+    except (UsageProblem, intake.NotASubmission, GraderFault, stubs.MarkerError,
+            batch.BatchProblem) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    except stubs.MarkerError as problem:
-        print(f"error: {problem}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os._exit(main())

@@ -10,9 +10,10 @@ factory the grader may put in `config.stash` (in-process by default). Every test
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,7 @@ class CheckRecord:
     message: str = ""
     kind: str = ""                 # "" when passed; "check" or a SubmissionProblem kind
     nodeid: str = ""
+    description: str = ""          # the docstring after its first line
     calls: list[CallRecord] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
@@ -73,13 +75,11 @@ def submission_folder(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _loaded_submission(pytestconfig: pytest.Config) -> Any:
+def _loaded_submission(pytestconfig: pytest.Config) -> Submission:
     folder = submission_folder(pytestconfig)
     if not folder.is_dir():
         raise pytest.UsageError(f"--submission {folder}: no such folder")
-    loaded = pytestconfig.stash[SUBMISSION_FACTORY](pytestconfig, folder)
-    yield loaded
-    loaded.close()
+    return pytestconfig.stash[SUBMISSION_FACTORY](pytestconfig, folder)
 
 
 @pytest.fixture
@@ -102,6 +102,12 @@ def check_name(item: pytest.Item) -> str:
     name = doc.splitlines()[0].strip() if doc else item.name
     callspec = getattr(item, "callspec", None)
     return f"{name} [{callspec.id}]" if callspec else name
+
+
+def check_description(item: pytest.Item) -> str:
+    """What a check expects, in words: its docstring after the first line."""
+    doc = (getattr(item, "function", None).__doc__ or "").strip()
+    return " ".join(line.strip() for line in doc.splitlines()[1:] if line.strip())
 
 
 def check_module(item: pytest.Item) -> str:
@@ -131,7 +137,8 @@ class CheckRecorder:
         self.records[item.nodeid] = CheckRecord(
             name=check_name(item), module=check_module(item), suite=suite,
             points=check_points(item), passed=passed, message=message, kind=kind,
-            nodeid=item.nodeid, calls=list(owner.calls) if owner else [])
+            nodeid=item.nodeid, description=check_description(item),
+            calls=list(owner.calls) if owner else [])
 
 
 def failure_text(excinfo: pytest.ExceptionInfo, suite: str) -> tuple[str, str]:

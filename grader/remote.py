@@ -11,8 +11,9 @@ that timed out once fails fast afterwards, so an endless loop costs one deadline
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from grader import errors, protocol
 from grader.contract import parameter_names

@@ -13,16 +13,20 @@ import importlib
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from grader import errors
 from grader.contract import MODULES, parameter_names
 from grader.plain import NotPlainData, describe, same_plain, to_plain
+
+# Overflow, division by zero and invalid operations warn; underflow to 0 is harmless.
+FLOAT_WARNINGS = {"over": "warn", "divide": "warn", "invalid": "warn", "under": "ignore"}
 
 
 @dataclass
@@ -97,6 +101,10 @@ class Submission:
     def _invoke(self, module: str, name: str, record: CallRecord) -> Any:
         raise NotImplementedError
 
+    def output_excerpt(self) -> str:
+        """What the learner's code printed (capped); in-process runs do not capture it."""
+        return ""
+
     def close(self) -> None:
         """Release whatever runs the learner code."""
 
@@ -162,22 +170,7 @@ class LocalSubmission(Submission):
         self.modules, self.import_problems = import_folder(self.folder)
 
     def _invoke(self, module: str, name: str, record: CallRecord) -> Any:
-        function = self._function(module, name)
-        args = tuple(_for_learner(a, record) for a in record.args)
-        kwargs = {k: _for_learner(v, record) for k, v in record.kwargs.items()}
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
-            warnings.simplefilter("always")
-            try:
-                result = function(*args, **kwargs)
-            except NotImplementedError:
-                raise errors.NotImplementedYet(f"{module}.{name} is not implemented yet "
-                                               "(it raises NotImplementedError)") from None
-            except (Exception, SystemExit) as exc:
-                raise errors.LearnerRaised(f"{module}.{name} raised "
-                                           f"{describe_exception(exc, self.folder)}") from None
-        record.warnings = [errors.cap(f"{w.category.__name__}: {w.message}", 200) for w in caught]
-        record.mutated = changed_arguments(module, name, record, args, kwargs)
-        return plain_result(module, name, result)
+        return invoke_in_process(self._function(module, name), record, self.folder)
 
     def _function(self, module: str, name: str) -> Callable:
         if module in self.import_problems:
@@ -186,6 +179,30 @@ class LocalSubmission(Submission):
         if not callable(function):
             raise errors.MissingFunction(f"{module}.py defines no function {name}")
         return function
+
+
+def invoke_in_process(function: Callable, record: CallRecord, folder: Path) -> Any:
+    """Call function on private copies of record's arguments, in this process.
+
+    Fills record.warnings and record.mutated like the isolated worker does; returns the
+    plain result or raises the SubmissionProblem that describes the failure.
+    """
+    module, _, name = record.function.partition(".")
+    args = tuple(_for_learner(a, record) for a in record.args)
+    kwargs = {k: _for_learner(v, record) for k, v in record.kwargs.items()}
+    with warnings.catch_warnings(record=True) as caught, np.errstate(**FLOAT_WARNINGS):
+        warnings.simplefilter("always")
+        try:
+            result = function(*args, **kwargs)
+        except NotImplementedError:
+            raise errors.NotImplementedYet(f"{record.function} is not implemented yet "
+                                           "(it raises NotImplementedError)") from None
+        except (Exception, SystemExit) as exc:
+            raise errors.LearnerRaised(f"{record.function} raised "
+                                       f"{describe_exception(exc, folder)}") from None
+    record.warnings = [errors.cap(f"{w.category.__name__}: {w.message}", 200) for w in caught]
+    record.mutated = changed_arguments(module, name, record, args, kwargs)
+    return plain_result(module, name, result)
 
 
 def plain_result(module: str, name: str, result: Any) -> Any:

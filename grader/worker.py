@@ -20,7 +20,7 @@ import numpy as np
 
 from grader import errors, protocol
 from grader.plain import NotPlainData, same_plain, to_plain
-from grader.submission import describe_exception
+from grader.submission import FLOAT_WARNINGS, describe_exception
 
 
 class CallbackFailed(Exception):
@@ -91,7 +91,7 @@ class Worker:
                 f"{module}.py could not be imported: {describe_exception(exc, self.folder)}")
 
     def invoke(self, function: Any, qualname: str, args: list, kwargs: dict) -> dict:
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+        with warnings.catch_warnings(record=True) as caught, np.errstate(**FLOAT_WARNINGS):
             warnings.simplefilter("always")
             try:
                 result = function(*args, **kwargs)

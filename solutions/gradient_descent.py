@@ -6,7 +6,7 @@ curvature L (the top eigenvalue of the Hessian), it converges exactly when lr < 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -7,7 +7,7 @@ where e_i is the i-th unit vector.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -1,0 +1,173 @@
+"""Grade a class: every sub-folder or .zip of a folder is one student.
+
+Each student is graded by its own `python -m grader grade` process into a hidden
+partial folder that is renamed into place when complete, so after an interrupt or a
+kill a rerun keeps every finished student, grades the rest, and never sees a
+half-written report. grades.csv is rebuilt from the finished reports after each
+student, written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import ctypes
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import formats
+from grader.contract import MODULES
+from grader.results import load_grade, write_atomically
+
+PARTIAL_PREFIX = ".partial-"
+STUDENT_TIMEOUT = 900          # seconds: a grading process past this is killed and retried
+ATTEMPTS = 2
+
+
+class BatchProblem(Exception):
+    """The batch cannot run at all; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    path: Path
+
+
+def find_students(folder: Path) -> list[Student]:
+    """One Student per sub-folder or .zip of folder, ids made safe and unique."""
+    if not folder.is_dir():
+        raise BatchProblem(f"{folder}: not a folder of student submissions")
+    students, seen = [], set()
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
+            continue
+        base = re.sub(r"[^A-Za-z0-9_.@-]+", "_", path.stem if path.is_file() else path.name)
+        student_id, n = base or "student", 2
+        while student_id in seen:
+            student_id, n = f"{base}-{n}", n + 1
+        seen.add(student_id)
+        students.append(Student(student_id, path))
+    if not students:
+        raise BatchProblem(f"{folder}: holds no student folders or .zip files")
+    return students
+
+
+def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all") -> int:
+    students = find_students(folder)
+    prepare(out)
+    todo = [s for s in students if not is_done(out, s)]
+    progress = Progress(len(students), len(students) - len(todo))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(grade_student, s, out, suites): s for s in todo}
+        for future in as_completed(futures):
+            line = future.result()
+            write_grades_csv(out, students)
+            progress.advance(line)
+    write_grades_csv(out, students)
+    progress.finish(out)
+    return 0
+
+
+def prepare(out: Path) -> None:
+    """Create out, check it is writable, and drop partial folders of an interrupted run."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f"{PARTIAL_PREFIX}probe-{os.getpid()}"
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise BatchProblem(f"cannot write to {out} ({exc.strerror or exc}); "
+                           "choose another --out folder") from None
+    for stale in out.glob(f"{PARTIAL_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def is_done(out: Path, student: Student) -> bool:
+    return (out / student.id / "grade.json").is_file()
+
+
+def grade_student(student: Student, out: Path, suites: str) -> str:
+    """Grade one student in a child process; returns its progress line."""
+    partial = out / f"{PARTIAL_PREFIX}{student.id}-{os.getpid()}"
+    command = [sys.executable, "-m", "grader", "grade", str(student.path), "--out",
+               str(partial), "--student", student.id, "--tests", suites, "--zero-if-unreadable"]
+    reason = ""
+    for _ in range(ATTEMPTS):
+        shutil.rmtree(partial, ignore_errors=True)
+        reason = run_child(command)
+        if not reason and (partial / "grade.json").is_file():
+            final = out / student.id
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(partial, final)
+            result = load_grade(final / "grade.json")
+            return f"{student.id}: {formats.number(result.score)} / {formats.number(result.max_score)}"
+    shutil.rmtree(partial, ignore_errors=True)
+    return f"{student.id}: NOT GRADED ({reason}); rerun the batch to retry"
+
+
+def run_child(command: list[str]) -> str:
+    """Run a grading process; '' on success, else a one-line reason."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=STUDENT_TIMEOUT,
+                              preexec_fn=die_with_parent, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return f"grading took longer than {STUDENT_TIMEOUT} s"
+    if done.returncode == 0:
+        return ""
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return lines[-1][:200] if lines else f"exit code {done.returncode}"
+
+
+def die_with_parent() -> None:
+    """In a child: receive SIGKILL if the batch process dies (Linux), so nothing outlives it."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def write_grades_csv(out: Path, students: list[Student]) -> None:
+    """grades.csv from every finished student's grade.json (atomic; never torn)."""
+    rows = []
+    for student in students:
+        if is_done(out, student):
+            rows.append(formats.csv_row(load_grade(out / student.id / "grade.json"), MODULES))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(formats.csv_header(MODULES))
+    writer.writerows(rows)
+    write_atomically(out / "grades.csv", buffer.getvalue())
+
+
+class Progress:
+    """A one-line progress display on a terminal, one line per student otherwise."""
+
+    def __init__(self, total: int, done: int):
+        self.total, self.done, self.started = total, done, time.monotonic()
+        self.tty = sys.stderr.isatty()
+        if done:
+            self._say(f"{done} of {total} already graded; grading the rest")
+
+    def advance(self, line: str) -> None:
+        self.done += 1
+        self._say(f"[{self.done}/{self.total}] {line}", transient=self.tty)
+
+    def finish(self, out: Path) -> None:
+        elapsed = time.monotonic() - self.started
+        self._say(f"graded {self.total} submissions in {elapsed:.0f} s: {out / 'grades.csv'}")
+
+    def _say(self, text: str, transient: bool = False) -> None:
+        if transient:
+            sys.stderr.write("\r\033[K" + text[:120])
+        else:
+            sys.stderr.write(("\r\033[K" if self.tty else "") + text + "\n")
+        sys.stderr.flush()

@@ -1,0 +1,149 @@
+"""Turn what a user points at (a folder, a .zip, an LMS download) into a staged folder.
+
+Only regular `.py` files are taken, at most MAX_FILE_BYTES each: no symlinks, no paths
+that leave the archive, no zip bombs. The modules may sit at the top or one folder down,
+as LMS downloads do. Anything that cannot be graded raises NotASubmission with one
+line saying what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from grader.contract import MODULES
+
+MAX_FILE_BYTES = 1 << 20          # a learner module larger than 1 MB is not graded
+MAX_ARCHIVE_BYTES = 64 << 20      # total uncompressed size of the .py files taken
+MAX_ARCHIVE_MEMBERS = 10_000
+
+
+class NotASubmission(Exception):
+    """The path cannot be graded; the message says why and what to do."""
+
+
+@dataclass
+class StagedSubmission:
+    """A private folder holding the learner's modules, and notes on what was left out."""
+
+    folder: Path
+    notes: list[str] = field(default_factory=list)
+    _tempdir: Path | None = None
+
+    def close(self) -> None:
+        if self._tempdir:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+
+
+def stage(path: Path) -> StagedSubmission:
+    """Stage a folder or zip; raises NotASubmission with the reason."""
+    if not path.exists():
+        raise NotASubmission(f"{path}: no such file or folder")
+    temp = Path(tempfile.mkdtemp(prefix="calcgrader-intake-"))
+    staged = StagedSubmission(temp / "submission", _tempdir=temp)
+    try:
+        if path.is_dir():
+            source = locate_modules(path, [p for p in path.rglob("*.py")], str(path))
+            copy_modules(source, staged)
+        elif zipfile.is_zipfile(path):
+            extract_modules(path, staged)
+        elif path.suffix == ".zip":
+            raise NotASubmission(f"{path}: not a readable zip file (is the download complete?)")
+        else:
+            raise NotASubmission(f"{path}: not a folder or .zip of exercise modules")
+    except BaseException:
+        staged.close()
+        raise
+    return staged
+
+
+def empty_submission(reason: str) -> StagedSubmission:
+    """A staged submission with no modules, noting why (every check then scores zero)."""
+    temp = Path(tempfile.mkdtemp(prefix="calcgrader-intake-"))
+    (temp / "submission").mkdir()
+    return StagedSubmission(temp / "submission", [f"not graded: {reason}"], temp)
+
+
+def locate_modules(root: Path, files: list, label: str) -> Path:
+    """The folder (top level or one down) that holds the most contract modules."""
+    counts: dict[Path, int] = {}
+    for file in files:
+        relative = Path(file).relative_to(root) if Path(file).is_absolute() else Path(file)
+        if len(relative.parts) <= 2 and relative.stem in MODULES and relative.suffix == ".py":
+            counts[relative.parent] = counts.get(relative.parent, 0) + 1
+    if not counts:
+        raise NotASubmission(f"{label}: holds none of the exercise modules "
+                             f"({', '.join(m + '.py' for m in MODULES[:3])}, ...); "
+                             "point to the folder that contains them")
+    best = max(sorted(counts), key=lambda folder: counts[folder])
+    return root / best
+
+
+def copy_modules(source: Path, staged: StagedSubmission) -> None:
+    """Copy the regular .py files of source (not following symlinks) into staged.folder."""
+    staged.folder.mkdir(parents=True)
+    for path in sorted(source.iterdir()):
+        info = path.lstat()
+        if path.suffix != ".py" or not stat.S_ISREG(info.st_mode):
+            if path.suffix == ".py" and path.is_symlink():
+                staged.notes.append(f"{path.name} is a symbolic link and was not graded")
+            continue
+        if info.st_size > MAX_FILE_BYTES:
+            staged.notes.append(too_large(path.name, info.st_size))
+            continue
+        shutil.copyfile(path, staged.folder / path.name, follow_symlinks=False)
+
+
+def too_large(name: str, size: int) -> str:
+    return (f"{name} was not graded: it is {size / 2**20:.1f} MB "
+            f"(the limit is {MAX_FILE_BYTES // 2**20} MB)")
+
+
+def extract_modules(archive: Path, staged: StagedSubmission) -> None:
+    """Extract the safe .py members of the folder holding the modules."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            members = safe_members(zipped, staged)
+            folder = locate_modules(Path("/"), [Path("/", m.filename) for m in members],
+                                    str(archive))
+            staged.folder.mkdir(parents=True)
+            total = 0
+            for member in members:
+                name = PurePosixPath(member.filename)
+                if Path("/", *name.parts).parent != folder:
+                    continue
+                if member.file_size > MAX_FILE_BYTES:
+                    staged.notes.append(too_large(name.name, member.file_size))
+                    continue
+                total += member.file_size
+                if total > MAX_ARCHIVE_BYTES:
+                    raise NotASubmission(f"{archive}: the archive expands to more than "
+                                         f"{MAX_ARCHIVE_BYTES >> 20} MB of code")
+                data = zipped.open(member).read(MAX_FILE_BYTES + 1)
+                (staged.folder / name.name).write_bytes(data[:MAX_FILE_BYTES])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise NotASubmission(f"{archive}: the zip file is damaged ({type(exc).__name__}); "
+                             "download it again") from None
+
+
+def safe_members(zipped: zipfile.ZipFile, staged: StagedSubmission) -> list[zipfile.ZipInfo]:
+    """Regular .py members whose paths stay inside the archive."""
+    infos = zipped.infolist()
+    if len(infos) > MAX_ARCHIVE_MEMBERS:
+        raise NotASubmission(f"the archive has {len(infos)} entries; at most "
+                             f"{MAX_ARCHIVE_MEMBERS} are accepted")
+    members = []
+    for info in infos:
+        name = PurePosixPath(info.filename.replace("\\", "/"))
+        mode = info.external_attr >> 16
+        if info.is_dir() or name.suffix != ".py" or "__MACOSX" in name.parts:
+            continue
+        if name.is_absolute() or ".." in name.parts or stat.S_ISLNK(mode):
+            staged.notes.append(f"{info.filename[:80]} points outside the archive and was skipped")
+            continue
+        members.append(info)
+    return members

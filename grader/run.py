@@ -1,0 +1,141 @@
+"""Grade one staged submission: run the suites against the worker, explain, plot, report.
+
+The grading process runs pytest in-process over the chosen suites, with the `submission`
+fixture bound to an IsolatedSubmission (learner code in a sandboxed worker). Check
+records become CheckResults; failed checks are matched against the misconception
+catalogue; the learner's runs are plotted; every format is written from one GradeResult.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from grader import formats
+from grader.misconceptions import load_catalogue
+from grader.plots import draw_plots
+from grader.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord
+from grader.recognise import Recogniser
+from grader.remote import IsolatedSubmission
+from grader.results import CheckResult, GradeResult
+from grader.sandbox import Limits
+from grader.submission import LocalSubmission, Submission, import_folder
+
+KIT = Path(__file__).resolve().parents[1]
+SUITE_CHOICES = ("public", "hidden", "all")
+
+
+class GraderFault(Exception):
+    """The grader itself could not run its suites (not the learner's fault)."""
+
+
+@dataclass
+class GradeOptions:
+    suites: str = "all"
+    student: str = ""
+    isolate: bool = True
+    limits: Limits = field(default_factory=Limits)
+    kit: Path = KIT
+
+
+def suite_paths(options: GradeOptions) -> list[Path]:
+    """The test folders to run; GraderFault if this kit lacks one."""
+    names = ("public", "hidden") if options.suites == "all" else (options.suites,)
+    paths = [options.kit / "tests" / name for name in names]
+    missing = [str(p) for p in paths if not p.is_dir()]
+    if missing:
+        raise GraderFault(f"this kit has no {', '.join(missing)}: use --tests public")
+    return paths
+
+
+def grade(folder: Path, out_dir: Path, options: GradeOptions) -> GradeResult:
+    """Grade the staged submission in folder; writes the report into out_dir."""
+    started = time.monotonic()
+    paths = suite_paths(options)
+    submission = open_submission(folder, options, out_dir)
+    try:
+        records = run_suites(submission, folder, paths, options.kit)
+        plots, notes = draw_plots(submission, out_dir / "plots")
+        output = submission.output_excerpt()
+    finally:
+        submission.close()
+    recogniser = make_recogniser(options.kit, folder)
+    result = GradeResult(student=options.student or folder.name, suites=options.suites,
+                         checks=check_results(records, recogniser), plots=plots,
+                         execution_time=round(time.monotonic() - started, 3),
+                         output=output, notes=notes)
+    return result
+
+
+def open_submission(folder: Path, options: GradeOptions, out_dir: Path) -> Submission:
+    if options.isolate:
+        return IsolatedSubmission(folder, options.limits)
+    scratch = out_dir / ".scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return LocalSubmission(folder, scratch_dir=scratch)
+
+
+class _BindSubmission:
+    """A pytest plugin object: binds the fixture to our submission, keeps the records."""
+
+    def __init__(self, submission: Submission):
+        self.submission = submission
+        self.records: list[CheckRecord] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SUBMISSION_FACTORY] = lambda _config, _folder: self.submission
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.records = list(session.config.stash[RECORDER].records.values())
+
+
+def run_suites(submission: Submission, folder: Path, paths: list[Path], kit: Path) -> list:
+    """Run pytest over paths with the fixture bound to submission; the check records."""
+    binder = _BindSubmission(submission)
+    args = [*map(str, paths), "--submission", str(folder), "-q", "-p", "no:cacheprovider",
+            "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
+            "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+    terminal = io.StringIO()
+    with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
+        code = pytest.main(args, plugins=[binder])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not binder.records:
+        last = terminal.getvalue().strip().splitlines()[-1:] or ["no output"]
+        raise GraderFault(f"the test suites could not run (pytest exit {int(code)}: {last[0]})")
+    return binder.records
+
+
+def make_recogniser(kit: Path, folder: Path) -> Recogniser | None:
+    """Misconception matching, when this kit has the catalogue and the reference."""
+    catalogue, solutions = kit / "tests" / "misconceptions", kit / "solutions"
+    if not (catalogue.is_dir() and solutions.is_dir()):
+        return None
+    reference, problems = import_folder(solutions)
+    if problems:
+        return None
+    return Recogniser(load_catalogue(catalogue), reference, folder)
+
+
+def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> list:
+    """CheckResults in run order, each failed check matched against the catalogue."""
+    results = []
+    for number, record in enumerate(records, start=1):
+        recognised = None
+        if not record.passed and record.kind == "check" and recogniser:
+            recognised = recogniser.recognise(record.calls)
+        results.append(CheckResult(
+            number=number, name=record.name, module=record.module, suite=record.suite,
+            score=record.points if record.passed else 0.0, max_score=record.points,
+            passed=record.passed, message=record.message, kind=record.kind,
+            description=record.description, misconception=recognised))
+    return results
+
+
+def write_outputs(result: GradeResult, out_dir: Path) -> None:
+    """Every file of the spec, results.json last (its presence means: complete)."""
+    formats.write_report(result, out_dir)

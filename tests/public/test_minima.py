@@ -1,0 +1,40 @@
+"""Public checks for minima.py: run `pytest tests/public` while you work."""
+
+import numpy as np
+import pytest
+
+
+def tilted_double_well(w):
+    """(w**2 - 1)**2 + 0.5 * w: two valleys, near w = -1.06 (deeper) and w = 0.93."""
+    return float((w[0] ** 2 - 1) ** 2 + 0.5 * w[0])
+
+
+def tilted_double_well_grad(w):
+    return np.array([4 * w[0] * (w[0] ** 2 - 1) + 0.5])
+
+
+@pytest.mark.points(1)
+def test_classify_critical_point_examples(submission):
+    """classify_critical_point: a bowl, a cap, a saddle and a flat direction
+    x**2 + 2y**2 -> minimum, -(x**2 + 2y**2) -> maximum, x*y -> saddle (eigenvalues +1 and -1),
+    x**2 (flat along y) -> degenerate."""
+    cases = [("minimum", [[2.0, 0.0], [0.0, 4.0]]), ("maximum", [[-2.0, 0.0], [0.0, -4.0]]),
+             ("saddle", [[0.0, 1.0], [1.0, 0.0]]), ("degenerate", [[2.0, 0.0], [0.0, 0.0]])]
+    for expected, hessian in cases:
+        got = submission.minima.classify_critical_point(np.array(hessian))
+        assert got == expected, f"Hessian {hessian} should be {expected!r}, got {got!r}"
+
+
+@pytest.mark.points(1)
+def test_multi_start_minimize_finds_the_deeper_valley(submission):
+    """multi_start_minimize: starts 1.5, -1.5 and 0.5 on a tilted double well find the left valley
+    From 1.5 and 0.5 gradient descent stops in the shallow right valley (loss 0.48); only the
+    start at -1.5 reaches the deeper left one (loss -0.51): keep the run with the lowest loss."""
+    starts = np.array([[1.5], [-1.5], [0.5]])
+    best_w, best_loss = submission.minima.multi_start_minimize(
+        tilted_double_well, tilted_double_well_grad, starts, 0.02)
+    assert np.shape(best_w) == (1,), f"best_w should have shape (1,), got {np.shape(best_w)}"
+    assert best_w[0] == pytest.approx(-1.0574537707, abs=1e-6), (
+        f"best_w should be the left minimum near -1.057, got {best_w}")
+    assert best_loss == pytest.approx(tilted_double_well(best_w), rel=1e-9), (
+        f"best_loss {best_loss} should be the loss at best_w")
