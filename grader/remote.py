@@ -51,9 +51,10 @@ class IsolatedSubmission(Submission):
         callables: list[Callable] = []
         frame = protocol.encode({"op": "call", "module": module, "function": name,
                                  "args": list(record.args), "kwargs": record.kwargs}, callables)
+        worker = self._worker()
         started = time.monotonic()
         try:
-            return self._exchange(qualname, frame, callables, record, started)
+            return self._exchange(worker, qualname, frame, callables, record, started)
         finally:
             self.time_used += time.monotonic() - started
 
@@ -64,11 +65,10 @@ class IsolatedSubmission(Submission):
             raise errors.CallTimedOut(f"not run: this submission used its whole time budget "
                                       f"of {self.limits.total_seconds:.0f} s")
 
-    def _exchange(self, qualname: str, frame: bytes, callables: list, record: CallRecord,
-                  started: float) -> Any:
-        worker = self._worker()
-        remaining = self.limits.total_seconds - self.time_used
-        deadline = started + min(self.limits.call_seconds, max(remaining, 0.1))
+    def _exchange(self, worker: WorkerProcess, qualname: str, frame: bytes, callables: list,
+                  record: CallRecord, started: float) -> Any:
+        remaining = max(self.limits.total_seconds - self.time_used, 0.1)
+        deadline = started + min(self.limits.call_seconds, remaining)
         try:
             worker.channel.send(frame)
             while True:
@@ -78,6 +78,10 @@ class IsolatedSubmission(Submission):
                 worker.channel.send(self._callback(message, callables, record))
         except protocol.ChannelTimeout:
             self._discard_worker()
+            if remaining < self.limits.call_seconds:
+                raise errors.CallTimedOut(f"{qualname} was stopped: this submission used its "
+                                          f"whole time budget of {self.limits.total_seconds:g} s"
+                                          ) from None
             text = (f"{qualname} did not finish within {self.limits.call_seconds:g} s "
                     "(an endless loop, or far too slow?)")
             self.timed_out[qualname] = text

@@ -81,6 +81,7 @@ def plot_loss_curves(curves: list, labels: list, path: str) -> str:
     axes.set_xlabel("iteration")
     axes.set_ylabel("loss")
     axes.legend()
+    figure.tight_layout()
     figure.savefig(path, format="png")
     return path
     ### END SOLUTION

@@ -1,0 +1,545 @@
+"""Loss-curve plots: the learner's gradient-descent runs drawn against the reference's.
+
+`draw_plots(submission, plots_dir)` calls the learner's code through `submission` (plain
+data in and out; the loss and gradient functions handed to it are called back in this
+process), runs this module's own reference loops on the same fixed problems, and writes
+plots_dir/<name>.png plus plots_dir/<name>.json, the data behind the picture:
+
+- gd_learning_rates: loss per iteration of gradient_descent on a rotated 2-D quadratic
+  (Hessian eigenvalues 1 and 10, so L = 10) at several learning rates, one above 2 / L;
+- gd_path: the iterates over that quadratic's contour lines at lr = 1/L and near 2/L;
+- mini_project_sweep: learning_rate_sweep on a fixed, seeded classification dataset;
+- learner_plot: the PNG the learner's own plot_loss_curves wrote, copied after checks.
+
+Every number drawn as the learner's came from the learner's code. A learner function that
+is missing or fails costs only its own plot (or series), reported as a one-sentence note;
+nothing the learner does makes draw_plots raise. solutions/ is never imported here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import stat
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from grader import errors
+from grader.plain import describe
+from grader.results import Plot
+from grader.submission import Submission
+
+# The quadratic L(w) = 0.5 (w - w*)^T A (w - w*), A = R diag(1, 10) R^T rotated by 30 deg.
+QUAD_EIGENVALUES = (1.0, 10.0)
+QUAD_ANGLE = math.pi / 6
+QUAD_CENTER = (1.0, -0.5)                 # w*, the minimum
+QUAD_START = (-3.0, 2.5)                  # w0 of every run
+CURVATURE = max(QUAD_EIGENVALUES)         # L: gradient descent converges iff lr < 2 / L
+GD_LRS = (0.02, 0.1, 0.19, 0.21)          # crawl, 1/L, zig-zag, diverge (> 2/L)
+PATH_LRS = (0.1, 0.19)
+GD_MAX_STEPS = 60
+GD_TOL = 1e-10
+
+# The logistic-regression sweep: 80 points, 2 features, two overlapping Gaussian classes.
+SWEEP_SEED = 0
+SWEEP_POINTS = 80
+SWEEP_SHIFT = (1.0, 0.5)                  # class 1 centred at +shift, class 0 at -shift
+SWEEP_SPREAD = 2.0                        # standard deviation of every feature in a class
+SWEEP_LRS = (0.05, 0.5, 2.0, 8.0)         # crawl, converge, wobble, oscillate
+SWEEP_STEPS = 60
+
+LEARNER_PNG = "learner_loss_curves.png"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_PNG_BYTES = 5 * 1024 * 1024
+MAX_PNG_SIDE = 8000                       # pixels; larger images are not embedded
+MAX_SERIES_LENGTH = 10_000                # longest loss list drawn
+MAX_PATH_POINTS = 2_000                   # most grad_fn arguments recorded per run
+FIGSIZE = (7.0, 4.5)
+DPI = 100
+
+LearnerPoints = list[list[float]]
+
+
+# --------------------------------------------------------------------- fixed problems
+
+def _hessian() -> np.ndarray:
+    """A = R diag(eigenvalues) R^T, exactly symmetric and read-only."""
+    c, s = math.cos(QUAD_ANGLE), math.sin(QUAD_ANGLE)
+    rotation = np.array([[c, -s], [s, c]])
+    hessian = rotation @ np.diag(QUAD_EIGENVALUES) @ rotation.T
+    hessian = (hessian + hessian.T) / 2
+    hessian.setflags(write=False)
+    return hessian
+
+
+QUAD_HESSIAN = _hessian()
+
+
+def _as_point(w: Any) -> np.ndarray:
+    """w as a float64 array of shape (2,), or ValueError (the learner then sees it)."""
+    point = np.array(w, dtype=np.float64)
+    if point.shape != (2,):
+        raise ValueError(f"expected w of shape (2,), got shape {point.shape}")
+    return point
+
+
+def quadratic_loss(w: Any) -> float:
+    """L(w) = 0.5 (w - w*)^T A (w - w*)."""
+    offset = _as_point(w) - QUAD_CENTER
+    with np.errstate(all="ignore"):
+        return float(0.5 * offset @ QUAD_HESSIAN @ offset)
+
+
+def quadratic_grad(w: Any) -> np.ndarray:
+    """grad L(w) = A (w - w*)."""
+    with np.errstate(all="ignore"):
+        return QUAD_HESSIAN @ (_as_point(w) - QUAD_CENTER)
+
+
+def sweep_dataset() -> tuple[np.ndarray, np.ndarray]:
+    """The sweep's (X, y): fresh arrays, the same every call (seeded)."""
+    rng = np.random.default_rng(SWEEP_SEED)
+    y = (rng.random(SWEEP_POINTS) < 0.5).astype(np.float64)
+    X = SWEEP_SPREAD * rng.normal(size=(SWEEP_POINTS, 2)) + np.outer(2 * y - 1, SWEEP_SHIFT)
+    return X, y
+
+
+# --------------------------------------------------------------------- reference runs
+
+def reference_descent(loss_fn: Callable, grad_fn: Callable, w0: Sequence[float], lr: float,
+                      max_steps: int, tol: float) -> tuple[list[np.ndarray], list[float]]:
+    """The contract's gradient descent; returns every iterate w0, w1, ... and the losses.
+
+    w <- w - lr * grad_fn(w), at most max_steps times; before each update it stops if
+    norm(grad_fn(w)) < tol. losses[0] = loss_fn(w0), losses[i] the loss after update i,
+    and a loss that is not finite is recorded and ends the run.
+    """
+    w = np.array(w0, dtype=np.float64)
+    iterates, losses = [w], [float(loss_fn(w))]
+    with np.errstate(all="ignore"):
+        for _ in range(max_steps):
+            if not math.isfinite(losses[-1]):
+                break
+            grad = grad_fn(w)
+            if np.linalg.norm(grad) < tol:
+                break
+            w = w - lr * grad
+            iterates.append(w)
+            losses.append(float(loss_fn(w)))
+    return iterates, losses
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z)) without overflow: exp(-|z|) is at most 1."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def reference_sweep(X: np.ndarray, y: np.ndarray, lrs: Sequence[float],
+                    n_steps: int) -> list[list[float]]:
+    """Loss curves of exactly n_steps updates from w = 0 per lr, on the logistic loss.
+
+    loss(w) = mean(logaddexp(0, z) - y z) and grad(w) = X^T (sigmoid(z) - y) / n, z = X w;
+    tol = 0 so no run stops early (unless its loss stops being finite).
+    """
+    def loss(w: np.ndarray) -> float:
+        z = X @ w
+        return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+    def grad(w: np.ndarray) -> np.ndarray:
+        return X.T @ (_sigmoid(X @ w) - y) / len(y)
+
+    start = np.zeros(X.shape[1])
+    return [reference_descent(loss, grad, start, lr, n_steps, 0.0)[1] for lr in lrs]
+
+
+# --------------------------------------------------------------------- learner runs
+
+class PathRecorder:
+    """grad_fn for the learner: the quadratic's gradient, remembering where it was asked.
+
+    The arguments the learner's gradient_descent passes are its iterates; repeated calls
+    at the same point (checking the norm, then updating) are recorded once.
+    """
+
+    def __init__(self) -> None:
+        self.points: LearnerPoints = []
+
+    def __call__(self, w: Any) -> np.ndarray:
+        point = _as_point(w)
+        if len(self.points) < MAX_PATH_POINTS and (not self.points
+                                                   or self.points[-1] != point.tolist()):
+            self.points.append(point.tolist())
+        return quadratic_grad(point)
+
+
+def _loss_list(value: Any, function: str) -> list[float]:
+    """The learner's loss list as floats, or BadReturnValue saying what came back."""
+    items = value.tolist() if isinstance(value, np.ndarray) and value.ndim == 1 else value
+    wrong = (type(items) not in (list, tuple) or not 0 < len(items) <= MAX_SERIES_LENGTH
+             or any(type(v) not in (int, float) for v in items))
+    try:
+        losses = [] if wrong else [float(v) for v in items]
+    except OverflowError:
+        wrong = True
+    if wrong:
+        raise errors.BadReturnValue(f"{function} returned losses as {describe(value)}, "
+                                    f"not a list of at most {MAX_SERIES_LENGTH} floats")
+    return losses
+
+
+def _pair(result: Any, function: str) -> tuple[Any, Any]:
+    """(w, losses) from a learner result, or BadReturnValue."""
+    if type(result) not in (list, tuple) or len(result) != 2:
+        raise errors.BadReturnValue(f"{function} returned {describe(result)}; "
+                                    "expected a pair (w, losses)")
+    return result[0], result[1]
+
+
+def learner_descent(submission: Submission, lr: float,
+                    grad_fn: Callable = quadratic_grad) -> tuple[Any, list[float]]:
+    """The learner's gradient_descent on the quadratic: (w as returned, losses as floats)."""
+    function = "gradient_descent.gradient_descent"
+    result = submission.gradient_descent.gradient_descent(
+        quadratic_loss, grad_fn, np.array(QUAD_START), lr, max_steps=GD_MAX_STEPS, tol=GD_TOL)
+    w, losses = _pair(result, function)
+    return w, _loss_list(losses, function)
+
+
+def learner_path(submission: Submission, lr: float) -> LearnerPoints:
+    """The learner's iterates: the points its grad_fn calls saw, then the w it returned."""
+    recorder = PathRecorder()
+    w, _ = learner_descent(submission, lr, recorder)
+    points = recorder.points
+    try:
+        final = _as_point(w).tolist()
+    except (ValueError, TypeError):
+        return points
+    return points if points and points[-1] == final else [*points, final]
+
+
+def learner_sweep(submission: Submission) -> list[list[float]]:
+    """The learner's learning_rate_sweep on the fixed dataset, one float list per lr."""
+    function = "mini_project.learning_rate_sweep"
+    X, y = sweep_dataset()
+    curves = submission.mini_project.learning_rate_sweep(X, y, list(SWEEP_LRS), SWEEP_STEPS)
+    if type(curves) not in (list, tuple) or len(curves) != len(SWEEP_LRS):
+        raise errors.BadReturnValue(f"{function} returned {describe(curves)}; expected a "
+                                    f"list of {len(SWEEP_LRS)} loss lists, one per rate")
+    return [_loss_list(curve, function) for curve in curves]
+
+
+def _each_rate(run: Callable[[float], Any], lrs: Sequence[float], what: str,
+               notes: list[str]) -> dict[float, Any]:
+    """run(lr) for every lr; a failed rate becomes a note, all failing loses the plot."""
+    results: dict[float, Any] = {}
+    problems: list[tuple[float, errors.SubmissionProblem]] = []
+    for lr in lrs:
+        try:
+            results[lr] = run(lr)
+        except errors.SubmissionProblem as problem:
+            problems.append((lr, problem))
+    if not results:
+        raise problems[0][1]
+    for lr, problem in problems:
+        notes.append(_sentence(f"The {what} plot has no curve of yours for lr={lr:g}: {problem}"))
+    return results
+
+
+# --------------------------------------------------------------------- drawing
+
+def _sentence(text: str) -> str:
+    """text as one capped line ending in a full stop (learner messages may hold newlines)."""
+    text = errors.cap(" ".join(text.split()), 600)
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _json_float(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _rate_label(lr: float) -> str:
+    """'lr=0.1 (= 1/L)', 'lr=0.21 (> 2/L)', 'lr=0.02'."""
+    label = f"lr={lr:g}"
+    if math.isclose(lr, 1 / CURVATURE):
+        return label + " (= 1/L)"
+    return label + " (> 2/L)" if lr > 2 / CURVATURE else label
+
+
+def _loss_series(label: str, source: str, lr: float, values: list[float]) -> dict:
+    return {"label": label if source == "learner" else f"{label}, reference",
+            "source": source, "lr": float(lr), "values": [_json_float(v) for v in values]}
+
+
+def _new_figure(title: str, x_label: str, y_label: str) -> tuple[Figure, Axes]:
+    """A figure on its own Agg canvas (no pyplot, no global state), with one titled grid."""
+    figure = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    axes.set_title(title)
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
+    axes.grid(True, alpha=0.35)
+    return figure, axes
+
+
+def _line_style(source: str, markers: bool = False) -> dict:
+    """Learner: a wide, light solid line; reference: a thin dashed one drawn on top of it,
+    so a learner curve that matches shows as a dashed line inside a solid band."""
+    if source == "learner":
+        return {"linestyle": "-", "linewidth": 3.2, "alpha": 0.5, "zorder": 2,
+                "marker": "o" if markers else None, "markersize": 4}
+    return {"linestyle": "--", "linewidth": 1.3, "alpha": 1.0, "zorder": 3}
+
+
+def _draw_loss_series(axes: Axes, series: list[dict], lrs: Sequence[float]) -> None:
+    """Learner solid, reference dashed, one colour per rate; unplottable values skipped."""
+    for item in series:
+        values = np.array([v if v is not None and v > 0 else np.nan for v in item["values"]],
+                          dtype=np.float64)
+        axes.plot(np.arange(len(values)), values, color=f"C{lrs.index(item['lr'])}",
+                  label=item["label"], **_line_style(item["source"]))
+    axes.set_yscale("log")
+    axes.legend(fontsize="small", ncols=2)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write data to path through a temporary file, so no half-written file is left."""
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _save(figure: Figure, plots_dir: Path, name: str, data: dict) -> None:
+    """plots_dir/<name>.png from the figure and plots_dir/<name>.json from data."""
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    _write_atomic(plots_dir / f"{name}.png", buffer.getvalue())
+    text = json.dumps(data, allow_nan=False, indent=1)
+    _write_atomic(plots_dir / f"{name}.json", text.encode())
+
+
+def _save_loss_plot(plots_dir: Path, name: str, text: dict, series: list[dict],
+                    lrs: Sequence[float]) -> Plot:
+    """Draw and save one loss-per-iteration plot; text holds title and caption."""
+    figure, axes = _new_figure(text["title"], "iteration", "loss (log scale)")
+    _draw_loss_series(axes, series, lrs)
+    data = {**text, "x_label": "iteration", "y_label": "loss (log scale)", "y_scale": "log",
+            "series": series}
+    _save(figure, plots_dir, name, data)
+    return Plot(name=name, title=text["title"], caption=text["caption"])
+
+
+# --------------------------------------------------------------------- the plots
+
+LEARNING_RATES_TEXT = {
+    "title": f"Gradient descent on a quadratic (L = {CURVATURE:g}): loss per iteration",
+    "caption": "Wide solid lines are your gradient_descent, dashed lines the reference, one "
+               "colour per learning rate. Below 2/L every curve should fall onto its dashed twin; "
+               "above 2/L the loss must blow up.",
+}
+PATH_TEXT = {
+    "title": "Gradient descent paths over the quadratic's contour lines",
+    "caption": "Your iterates (wide solid line with dots) and the reference's (dashed); the star "
+               "is the minimum. At lr = 1/L the path should slide into the valley, near 2/L it "
+               "zig-zags across it while still closing in.",
+}
+SWEEP_TEXT = {
+    "title": "Logistic regression: learning-rate sweep",
+    "caption": "Your learning_rate_sweep (wide solid lines) against the reference (dashed) on "
+               "a fixed 80-point dataset. The smallest rate crawls and the largest oscillates; "
+               "each solid curve should carry its dashed twin.",
+}
+LEARNER_TEXT = {
+    "title": "Your plot_loss_curves picture",
+    "caption": "The PNG your plot_loss_curves wrote for the reference sweep's curves. Look for "
+               "one line per learning rate, a log-scale loss axis, labelled axes and a legend.",
+}
+
+
+def plot_learning_rates(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot:
+    """gd_learning_rates: learner and reference losses on the quadratic, per rate."""
+    runs = _each_rate(lambda lr: learner_descent(submission, lr)[1], GD_LRS,
+                      "learning-rate", notes)
+    series = [_loss_series(_rate_label(lr), "learner", lr, runs[lr]) for lr in runs]
+    for lr in GD_LRS:
+        _, losses = reference_descent(quadratic_loss, quadratic_grad, QUAD_START, lr,
+                                      GD_MAX_STEPS, GD_TOL)
+        series.append(_loss_series(_rate_label(lr), "reference", lr, losses))
+    return _save_loss_plot(plots_dir, "gd_learning_rates", LEARNING_RATES_TEXT, series, GD_LRS)
+
+
+def plot_sweep(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot:
+    """mini_project_sweep: learner and reference logistic-regression loss curves."""
+    curves = learner_sweep(submission)
+    reference = reference_sweep(*sweep_dataset(), SWEEP_LRS, SWEEP_STEPS)
+    series = [_loss_series(f"lr={lr:g}", "learner", lr, c) for lr, c in zip(SWEEP_LRS, curves)]
+    series += [_loss_series(f"lr={lr:g}", "reference", lr, c)
+               for lr, c in zip(SWEEP_LRS, reference)]
+    return _save_loss_plot(plots_dir, "mini_project_sweep", SWEEP_TEXT, series, SWEEP_LRS)
+
+
+def _view_box(reference: list[np.ndarray], learner: list[np.ndarray]) -> np.ndarray:
+    """[[xmin, ymin], [xmax, ymax]]: the reference paths, plus learner points not far off."""
+    known = np.vstack([*reference, QUAD_CENTER])
+    low, high = known.min(axis=0), known.max(axis=0)
+    span = high - low
+    points = np.vstack([known, *learner]) if learner else known
+    near = np.all(np.isfinite(points) & (points >= low - 2 * span) & (points <= high + 2 * span),
+                  axis=1)
+    low, high = points[near].min(axis=0), points[near].max(axis=0)
+    pad = 0.08 * (high - low).max()
+    return np.array([low - pad, high + pad])
+
+
+def _draw_contours(axes: Axes, box: np.ndarray) -> None:
+    """Level sets of the quadratic over box, geometrically spaced, in light grey."""
+    xs, ys = np.linspace(box[0, 0], box[1, 0], 240), np.linspace(box[0, 1], box[1, 1], 240)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    offsets = np.stack([grid_x - QUAD_CENTER[0], grid_y - QUAD_CENTER[1]], axis=-1)
+    values = 0.5 * np.einsum("...i,ij,...j->...", offsets, QUAD_HESSIAN, offsets)
+    top = quadratic_loss(QUAD_START)
+    levels = top * 0.45 ** np.arange(12)[::-1]
+    axes.contour(grid_x, grid_y, values, levels=levels, colors="0.7", linewidths=0.8)
+
+
+def _path_series(lr: float, source: str, points: list) -> dict:
+    return {"label": _rate_label(lr) if source == "learner" else f"{_rate_label(lr)}, reference",
+            "source": source, "lr": float(lr),
+            "points": [[_json_float(float(x)), _json_float(float(y))] for x, y in points]}
+
+
+def _draw_paths(axes: Axes, series: list[dict]) -> None:
+    """Learner paths solid with dots, reference dashed, the minimum starred."""
+    for item in series:
+        points = np.array([[np.nan if v is None else v for v in p] for p in item["points"]],
+                          dtype=np.float64).reshape(-1, 2)
+        axes.plot(points[:, 0], points[:, 1], color=f"C{PATH_LRS.index(item['lr'])}",
+                  label=item["label"], **_line_style(item["source"], markers=True))
+    axes.plot(*QUAD_CENTER, marker="*", markersize=14, color="black", linestyle="none",
+              label="minimum w*", zorder=4)
+    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
+
+
+def plot_path(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot:
+    """gd_path: learner and reference iterates over the quadratic's contour lines."""
+    runs = _each_rate(lambda lr: learner_path(submission, lr), PATH_LRS, "path", notes)
+    reference = {lr: reference_descent(quadratic_loss, quadratic_grad, QUAD_START, lr,
+                                       GD_MAX_STEPS, GD_TOL)[0] for lr in PATH_LRS}
+    series = [_path_series(lr, "learner", runs[lr]) for lr in runs]
+    series += [_path_series(lr, "reference", [p.tolist() for p in reference[lr]])
+               for lr in PATH_LRS]
+    figure, axes = _new_figure(PATH_TEXT["title"], "w[0]", "w[1]")
+    learner_points = [np.array(runs[lr], dtype=np.float64).reshape(-1, 2) for lr in runs]
+    box = _view_box([np.array(reference[lr]) for lr in PATH_LRS], learner_points)
+    _draw_contours(axes, box)
+    _draw_paths(axes, series)
+    axes.set_xlim(box[0, 0], box[1, 0])
+    axes.set_ylim(box[0, 1], box[1, 1])
+    axes.set_aspect("equal", adjustable="box")
+    contour = {"center": list(QUAD_CENTER), "hessian": QUAD_HESSIAN.tolist()}
+    data = {**PATH_TEXT, "x_label": "w[0]", "y_label": "w[1]", "y_scale": "linear",
+            "series": series, "contour": contour}
+    _save(figure, plots_dir, "gd_path", data)
+    return Plot(name="gd_path", title=PATH_TEXT["title"], caption=PATH_TEXT["caption"])
+
+
+# --------------------------------------------------------------------- the learner's PNG
+
+def _png_dimensions_problem(data: bytes) -> str:
+    """'' if the IHDR chunk gives a sane size, else what is wrong."""
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        return "wrote a file that starts like a PNG but has no image header"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if not (0 < width <= MAX_PNG_SIDE and 0 < height <= MAX_PNG_SIDE):
+        return f"wrote a PNG of {width} x {height} pixels (at most {MAX_PNG_SIDE} a side is kept)"
+    return ""
+
+
+def read_learner_png(path: Path) -> tuple[bytes, str]:
+    """(the PNG's bytes, '') or (b'', what is wrong); never follows a symlink or blocks."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return b"", "wrote no file at the path it was given"
+    except OSError:
+        return b"", "left something at the path that is not a readable file (a symlink?)"
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return b"", "left something at the path that is not a regular file"
+        data = handle.read(MAX_PNG_BYTES + 1)
+    if len(data) > MAX_PNG_BYTES:
+        return b"", f"wrote a file larger than {MAX_PNG_BYTES // (1024 * 1024)} MB"
+    if not data.startswith(PNG_SIGNATURE):
+        return b"", "wrote a file that is not a PNG (it lacks the 8-byte PNG signature)"
+    problem = _png_dimensions_problem(data)
+    return (b"", problem) if problem else (data, "")
+
+
+def plot_learner_png(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot | None:
+    """learner_plot: run plot_loss_curves into the scratch folder and keep a sound PNG."""
+    if submission.scratch_dir is None:
+        notes.append("No learner plot: this run has no folder the learner's code may write to.")
+        return None
+    target = Path(submission.scratch_dir) / LEARNER_PNG
+    if target.is_symlink() or target.is_file():
+        target.unlink()                       # a stale file must not pass for a new one
+    curves = reference_sweep(*sweep_dataset(), SWEEP_LRS, SWEEP_STEPS)
+    labels = [f"lr={lr:g}" for lr in SWEEP_LRS]
+    returned = submission.mini_project.plot_loss_curves(curves, labels, str(target))
+    data, problem = read_learner_png(target)
+    if problem:
+        notes.append(_sentence(f"No learner plot: mini_project.plot_loss_curves {problem}"))
+        return None
+    _write_atomic(plots_dir / "learner_plot.png", data)
+    record = {**LEARNER_TEXT, "source": "learner", "returned": errors.cap(str(returned), 300)}
+    _write_atomic(plots_dir / "learner_plot.json", json.dumps(record, indent=1).encode())
+    return Plot(name="learner_plot", title=LEARNER_TEXT["title"], caption=LEARNER_TEXT["caption"])
+
+
+# --------------------------------------------------------------------- entry point
+
+PLOTTERS: tuple[tuple[str, Callable[[Submission, Path, list[str]], Plot | None]], ...] = (
+    ("learning-rate", plot_learning_rates),
+    ("path", plot_path),
+    ("learning-rate sweep", plot_sweep),
+    ("learner", plot_learner_png),
+)
+
+
+def draw_plots(submission: Submission, plots_dir: Path) -> tuple[list[Plot], list[str]]:
+    """Draw every plot the learner's code allows into plots_dir; (plots, notes).
+
+    Each plot writes plots_dir/<name>.png and plots_dir/<name>.json. A plot whose learner
+    function is missing or fails is skipped with a one-sentence note; so is one this
+    module could not draw, so a plot never costs the grade.
+    """
+    plots_dir = Path(plots_dir)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    plots: list[Plot] = []
+    notes: list[str] = []
+    for what, plotter in PLOTTERS:
+        try:
+            plot = plotter(submission, plots_dir, notes)
+        except errors.SubmissionProblem as problem:
+            notes.append(_sentence(f"No {what} plot: {problem}"))
+        except Exception as exc:  # a drawing failure must not stop the grade
+            notes.append(_sentence(f"No {what} plot: the grader could not draw it "
+                                   f"({type(exc).__name__}: {exc})"))
+        else:
+            if plot is not None:
+                plots.append(plot)
+    return plots, notes
+
+
+__all__ = ["draw_plots", "reference_descent", "reference_sweep", "sweep_dataset",
+           "quadratic_loss", "quadratic_grad", "QUAD_HESSIAN"]

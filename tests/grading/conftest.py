@@ -1,0 +1,35 @@
+"""Fixtures for the grader's own tests: submissions built from solutions/ with edits."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+KIT = Path(__file__).resolve().parents[2]
+SOLUTIONS = KIT / "solutions"
+
+
+def build(target: Path, append: dict[str, str] | None = None,
+          replace: dict[str, str] | None = None, remove: tuple[str, ...] = ()) -> Path:
+    """A copy of solutions/ in target, with code appended to, or replacing, modules."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in SOLUTIONS.glob("*.py"):
+        if path.stem not in remove:
+            shutil.copy(path, target / path.name)
+    for module, source in (append or {}).items():
+        with (target / f"{module}.py").open("a") as handle:
+            handle.write("\n\n" + textwrap.dedent(source))
+    for module, source in (replace or {}).items():
+        (target / f"{module}.py").write_text(textwrap.dedent(source))
+    return target
+
+
+@pytest.fixture
+def make_submission(tmp_path):
+    """make_submission(name, append=..., replace=..., remove=...) -> folder."""
+    def make(name: str = "submission", **edits) -> Path:
+        return build(tmp_path / name, **edits)
+    return make
