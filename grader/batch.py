@@ -109,7 +109,7 @@ def grade_student(student: Student, out: Path, suites: str) -> str:
             shutil.rmtree(final, ignore_errors=True)
             os.replace(partial, final)
             result = load_grade(final / "grade.json")
-            return f"{student.id}: {formats.number(result.score)} / {formats.number(result.max_score)}"
+            return f"{student.id}: {formats.total_text(result)}"
     shutil.rmtree(partial, ignore_errors=True)
     return f"{student.id}: NOT GRADED ({reason}); rerun the batch to retry"
 

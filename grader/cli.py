@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from grader import batch, formats, intake, stubs
-from grader.results import save_grade
+from grader.results import GradeResult, save_grade
 from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade
 from grader.sandbox import isolation_note
 

@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 
 from grader import errors
 from grader.plain import describe
-from grader.results import Plot
+from grader.results import Plot, write_atomically
 from grader.submission import Submission
 
 # The quadratic L(w) = 0.5 (w - w*)^T A (w - w*), A = R diag(1, 10) R^T rotated by 30 deg.
@@ -311,21 +311,14 @@ def _draw_loss_series(axes: Axes, series: list[dict], lrs: Sequence[float]) -> N
     axes.legend(fontsize="small", ncols=2)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file, so no half-written file is left."""
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
 def _save(figure: Figure, plots_dir: Path, name: str, data: dict) -> None:
     """plots_dir/<name>.png from the figure and plots_dir/<name>.json from data."""
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
-    _write_atomic(plots_dir / f"{name}.png", buffer.getvalue())
+    write_atomically(plots_dir / f"{name}.png", buffer.getvalue())
     text = json.dumps(data, allow_nan=False, indent=1)
-    _write_atomic(plots_dir / f"{name}.json", text.encode())
+    write_atomically(plots_dir / f"{name}.json", text.encode())
 
 
 def _save_loss_plot(plots_dir: Path, name: str, text: dict, series: list[dict],
@@ -500,9 +493,9 @@ def plot_learner_png(submission: Submission, plots_dir: Path, notes: list[str]) 
     if problem:
         notes.append(_sentence(f"No learner plot: mini_project.plot_loss_curves {problem}"))
         return None
-    _write_atomic(plots_dir / "learner_plot.png", data)
+    write_atomically(plots_dir / "learner_plot.png", data)
     record = {**LEARNER_TEXT, "source": "learner", "returned": errors.cap(str(returned), 300)}
-    _write_atomic(plots_dir / "learner_plot.json", json.dumps(record, indent=1).encode())
+    write_atomically(plots_dir / "learner_plot.json", json.dumps(record, indent=1).encode())
     return Plot(name="learner_plot", title=LEARNER_TEXT["title"], caption=LEARNER_TEXT["caption"])
 
 

@@ -85,14 +85,15 @@ class GradeResult:
 
     @property
     def modules(self) -> list[ModuleResult]:
-        """Subtotals per exercise module, in learning order."""
+        """Subtotals per exercise module, in learning order; modules outside the contract last."""
+        graded = dict.fromkeys(check.module for check in self.checks)
+        order = [m for m in MODULES if m in graded] + [m for m in graded if m not in MODULES]
         found = []
-        for module in MODULES:
+        for module in order:
             checks = [c for c in self.checks if c.module == module]
-            if checks:
-                found.append(ModuleResult(module, sum(c.score for c in checks),
-                                          sum(c.max_score for c in checks),
-                                          sum(c.passed for c in checks), len(checks)))
+            found.append(ModuleResult(module, sum(c.score for c in checks),
+                                      sum(c.max_score for c in checks),
+                                      sum(c.passed for c in checks), len(checks)))
         return found
 
     def to_dict(self) -> dict:
@@ -115,15 +116,21 @@ class GradeResult:
                    output=data.get("output", ""), notes=list(data.get("notes", [])))
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write text to path so readers see the old file or the new one, never a torn one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write content beside path, then rename it over path: readers see the old file or
+    the new one, never a torn one."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o644)
+        os.replace(handle.name, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        Path(handle.name).unlink(missing_ok=True)
         raise
 
 
