@@ -47,8 +47,8 @@ def stage(path: Path) -> StagedSubmission:
     staged = StagedSubmission(temp / "submission", _tempdir=temp)
     try:
         if path.is_dir():
-            source = locate_modules(path, [p for p in path.rglob("*.py")], str(path))
-            copy_modules(source, staged)
+            found = [p.relative_to(path) for p in [*path.glob("*.py"), *path.glob("*/*.py")]]
+            copy_modules(path / locate_modules(found, str(path)), staged)
         elif zipfile.is_zipfile(path):
             extract_modules(path, staged)
         elif path.suffix == ".zip":
@@ -68,19 +68,18 @@ def empty_submission(reason: str) -> StagedSubmission:
     return StagedSubmission(temp / "submission", [f"not graded: {reason}"], temp)
 
 
-def locate_modules(root: Path, files: list, label: str) -> Path:
-    """The folder (top level or one down) that holds the most contract modules."""
-    counts: dict[Path, int] = {}
+def locate_modules(files: list[PurePosixPath | Path], label: str) -> PurePosixPath:
+    """The folder (top level or one down, relative) that holds the most contract modules."""
+    counts: dict[PurePosixPath, int] = {}
     for file in files:
-        relative = Path(file).relative_to(root) if Path(file).is_absolute() else Path(file)
+        relative = PurePosixPath(*Path(file).parts)
         if len(relative.parts) <= 2 and relative.stem in MODULES and relative.suffix == ".py":
             counts[relative.parent] = counts.get(relative.parent, 0) + 1
     if not counts:
         raise NotASubmission(f"{label}: holds none of the exercise modules "
                              f"({', '.join(m + '.py' for m in MODULES[:3])}, ...); "
                              "point to the folder that contains them")
-    best = max(sorted(counts), key=lambda folder: counts[folder])
-    return root / best
+    return max(sorted(counts), key=lambda folder: counts[folder])
 
 
 def copy_modules(source: Path, staged: StagedSubmission) -> None:
@@ -108,13 +107,12 @@ def extract_modules(archive: Path, staged: StagedSubmission) -> None:
     try:
         with zipfile.ZipFile(archive) as zipped:
             members = safe_members(zipped, staged)
-            folder = locate_modules(Path("/"), [Path("/", m.filename) for m in members],
-                                    str(archive))
+            folder = locate_modules([PurePosixPath(m.filename) for m in members], str(archive))
             staged.folder.mkdir(parents=True)
             total = 0
             for member in members:
                 name = PurePosixPath(member.filename)
-                if Path("/", *name.parts).parent != folder:
+                if name.parent != folder:
                     continue
                 if member.file_size > MAX_FILE_BYTES:
                     staged.notes.append(too_large(name.name, member.file_size))

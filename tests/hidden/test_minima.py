@@ -1,0 +1,150 @@
+"""Hidden checks for minima.py."""
+
+import numpy as np
+import pytest
+
+from grader.expect import expect, expect_array, expect_close, expect_float, expect_unchanged
+
+
+def _hessian(eigs, seed):
+    """A symmetric Q diag(eigs) Q^T with a random rotation Q: its eigenvalues are eigs."""
+    rng = np.random.default_rng(seed)
+    Q, R = np.linalg.qr(rng.normal(size=(len(eigs), len(eigs))))
+    Q = Q * np.sign(np.diag(R))
+    H = Q @ np.diag(eigs) @ Q.T
+    return (H + H.T) / 2
+
+
+def _classify(submission, eigs, seed, want, **kwargs):
+    H = _hessian(eigs, seed)
+    got = submission.minima.classify_critical_point(H, **kwargs)
+    what = f"classify_critical_point of a {len(eigs)}x{len(eigs)} Hessian" + (
+        f" with tol={kwargs['tol']}" if kwargs else "")
+    expect(isinstance(got, str), f"{what} should return a string, but returned {got!r}")
+    expect(got == want, f"{what} returned {got!r}, which is not its kind")
+    expect_unchanged(submission)
+
+
+@pytest.mark.points(1)
+def test_classify_minimum(submission):
+    """classify_critical_point: positive-definite rotated Hessians are minima"""
+    _classify(submission, [0.5, 2.0], 1, "minimum")
+    _classify(submission, [0.1, 3.0, 1e-6, 5.0], 2, "minimum")
+
+
+@pytest.mark.points(1)
+def test_classify_maximum(submission):
+    """classify_critical_point: negative-definite rotated Hessians are maxima"""
+    _classify(submission, [-0.5, -2.0], 3, "maximum")
+    _classify(submission, [-1.0, -4.0, -1e-6], 4, "maximum")
+
+
+@pytest.mark.points(2)
+def test_classify_saddle(submission):
+    """classify_critical_point: mixed-sign eigenvalues make a saddle (any dimension)"""
+    _classify(submission, [1.0, -1.0], 5, "saddle")
+    _classify(submission, [3.0, -1.0, -2.0], 6, "saddle")
+    _classify(submission, [-1.0, -2.0, 3.0, 4.0], 7, "saddle")
+
+
+@pytest.mark.points(2)
+def test_classify_near_zero_is_degenerate(submission):
+    """classify_critical_point: eigenvalues within tol of zero make it degenerate"""
+    _classify(submission, [2.0, 0.5, 3e-9], 8, "degenerate")
+    _classify(submission, [-2.0, -1.0, -4e-9], 9, "degenerate")
+    _classify(submission, [1.0, 0.0, 2.0, 0.5], 10, "degenerate")
+    _classify(submission, [0.0, 0.0], 11, "degenerate")
+
+
+@pytest.mark.points(1)
+def test_classify_zero_eigenvalue_in_saddle(submission):
+    """classify_critical_point: some > tol and some < -tol is a saddle even with a zero one"""
+    _classify(submission, [3.0, -1.0, 0.0], 12, "saddle")
+    _classify(submission, [2e-9, 1.0, -0.5], 13, "saddle")
+
+
+@pytest.mark.points(2)
+def test_classify_uses_tol(submission):
+    """classify_critical_point: the tol argument decides what counts as zero"""
+    _classify(submission, [1.0, 2.0, 1e-3], 14, "degenerate", tol=1e-2)
+    _classify(submission, [1.0, 2.0, 1e-3], 14, "minimum", tol=1e-4)
+    _classify(submission, [-1.0, -2.0, -1e-3], 15, "degenerate", tol=1e-2)
+    _classify(submission, [-1.0, -2.0, -1e-3], 15, "maximum", tol=1e-4)
+    _classify(submission, [0.5, -1e-3], 16, "degenerate", tol=1e-2)
+
+
+def _double_well(tilt=0.3, bowl=0.0):
+    """(w0^2 - 1)^2 + tilt w0 + bowl * sum(w[1:]^2): a local and a global minimum in w0."""
+    def loss_fn(w):
+        return float((w[0] ** 2 - 1.0) ** 2 + tilt * w[0] + bowl * np.sum(w[1:] ** 2))
+
+    def grad_fn(w):
+        g = 2.0 * bowl * w
+        g[0] = 4.0 * w[0] * (w[0] ** 2 - 1.0) + tilt
+        return g
+
+    return loss_fn, grad_fn
+
+
+def _descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8):
+    w = np.array(w0, dtype=float)
+    losses = [float(loss_fn(w))]
+    for _ in range(max_steps):
+        if not np.isfinite(losses[-1]):
+            break
+        g = grad_fn(w)
+        if np.linalg.norm(g) < tol:
+            break
+        w = w - lr * g
+        losses.append(float(loss_fn(w)))
+    return w, losses
+
+
+def _best(loss_fn, grad_fn, starts, lr, max_steps=1000):
+    runs = [_descent(loss_fn, grad_fn, s, lr, max_steps) for s in starts]
+    w, losses = min(runs, key=lambda run: run[1][-1])
+    return w, losses[-1]
+
+
+def _multi_start(submission, what, *args, **kwargs):
+    result = submission.minima.multi_start_minimize(*args, **kwargs)
+    expect(isinstance(result, (tuple, list)) and len(result) == 2,
+           f"{what} should return a pair (best_w, best_loss), but returned "
+           f"{type(result).__name__}")
+    expect_unchanged(submission)
+    return result
+
+
+# the start closest to a minimum (lowest starting loss) lies in the local, worse basin
+STARTS_1D = np.array([[1.0], [0.4], [-2.0], [1.8], [-0.5]])
+
+
+@pytest.mark.points(3)
+def test_multi_start_finds_global_minimum(submission):
+    """multi_start_minimize: on a 1-D double well it returns the global minimum"""
+    loss_fn, grad_fn = _double_well()
+    roots = np.roots([4.0, 0.0, -4.0, 0.3]).real
+    w_global = roots.min()
+    best_w, best_loss = _multi_start(submission, "multi_start_minimize", loss_fn, grad_fn,
+                                     STARTS_1D, 0.05)
+    best_w = expect_array(best_w, (1,), "multi_start_minimize: best_w")
+    best_loss = expect_float(best_loss, "multi_start_minimize: best_loss")
+    expect(abs(best_w[0] - w_global) < 1e-6,
+           f"multi_start_minimize returned best_w = {best_w}, which is not the global minimum")
+    expect_close(best_loss, loss_fn(best_w), "multi_start_minimize: best_loss, compared with "
+                 "loss_fn(best_w)", rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.points(2)
+def test_multi_start_matches_runs(submission):
+    """multi_start_minimize: gradient_descent from each row, best final loss kept (max_steps)"""
+    for tilt, lr, max_steps in ((0.3, 0.05, 1000), (0.3, 0.02, 3), (-0.4, 0.03, 25)):
+        loss_fn, grad_fn = _double_well(tilt, bowl=0.5)
+        starts = np.column_stack([np.sign(tilt) * STARTS_1D[:, 0],
+                                  np.linspace(-1.0, 1.0, len(STARTS_1D))])
+        want_w, want_loss = _best(loss_fn, grad_fn, starts, lr, max_steps)
+        what = f"multi_start_minimize(lr={lr}, max_steps={max_steps}) with 2-D starts"
+        best_w, best_loss = _multi_start(submission, what, loss_fn, grad_fn, starts, lr,
+                                         max_steps=max_steps)
+        expect_close(best_w, want_w, f"{what}: best_w", rtol=1e-9, atol=1e-12)
+        expect_close(best_loss, want_loss, f"{what}: best_loss", rtol=1e-9, atol=1e-12)

@@ -1,0 +1,83 @@
+"""Realistic wrong implementations of regularization.py, each with its hint."""
+
+import numpy as np
+
+from grader.misconceptions import wrong
+
+
+@wrong("l2_penalty", "half-lambda",
+       summary="uses lam / 2 * sum(w**2), the convention of some textbooks, instead of lam * sum(w**2)",
+       hint="This course's L2 penalty has no 1/2 in front: it is lam times the sum of the squared weights.")
+def l2_penalty(w, lam):
+    return float(lam / 2 * np.sum(w**2))
+
+
+@wrong("l2_penalty", "norm-not-squared",
+       summary="uses lam * norm(w) instead of the squared norm",
+       hint="The ridge penalty squares each weight before summing; np.linalg.norm takes a square root.")
+def l2_penalty(w, lam):
+    return float(lam * np.linalg.norm(w))
+
+
+@wrong("l2_gradient", "missing-two",
+       summary="returns lam * w: the 2 from differentiating w**2 is missing",
+       hint="d/dw of w**2 is 2w; differentiate lam * w_i**2 term by term.")
+def l2_gradient(w, lam):
+    return lam * np.asarray(w, dtype=float)
+
+
+@wrong("l1_penalty", "no-absolute-value",
+       summary="sums the weights instead of their absolute values",
+       hint="Negative weights must add to the penalty too: take the absolute value of each weight.")
+def l1_penalty(w, lam):
+    return float(lam * np.sum(w))
+
+
+@wrong("l1_subgradient", "lam-at-zero",
+       summary="returns +lam (not 0) where w == 0, by testing w >= 0",
+       hint="At w == 0 the absolute value has a kink; the contract picks the subgradient 0 there. What does np.sign(0) give?")
+def l1_subgradient(w, lam):
+    return np.where(np.asarray(w) >= 0, lam, -lam).astype(float)
+
+
+@wrong("ridge_loss", "sum-not-mean",
+       summary="sums the squared residuals instead of averaging them",
+       hint="The data term is the mean squared error: divide the sum of squared residuals by n.")
+def ridge_loss(X, w, y, lam):
+    return float(np.sum((X @ w - y) ** 2) + lam * np.sum(w**2))
+
+
+@wrong("ridge_gradient", "no-penalty",
+       summary="returns only the mean-squared-error gradient, without the penalty's gradient",
+       hint="The gradient of a sum is the sum of the gradients: add the gradient of lam * sum(w**2).")
+def ridge_gradient(X, w, y, lam):
+    return (2.0 / X.shape[0]) * X.T @ (X @ w - y)
+
+
+@wrong("ridge_gradient", "lam-w",
+       summary="adds lam * w instead of 2 * lam * w for the penalty",
+       hint="Differentiate lam * w_i**2: the square brings down a factor of 2.")
+def ridge_gradient(X, w, y, lam):
+    return (2.0 / X.shape[0]) * X.T @ (X @ w - y) + lam * w
+
+
+@wrong("ridge_gradient", "mse-missing-two",
+       summary="uses (1 / n) X^T (X w - y) for the data term, dropping the 2 of the square",
+       hint="The derivative of a squared residual r**2 is 2 r: the data term's gradient is (2 / n) X^T (X w - y).")
+def ridge_gradient(X, w, y, lam):
+    return (1.0 / X.shape[0]) * X.T @ (X @ w - y) + 2.0 * lam * w
+
+
+@wrong("ridge_closed_form", "lam-not-times-n",
+       summary="solves (X^T X + lam I) w = X^T y: the penalty is not scaled by n",
+       hint="Multiply the zero-gradient condition (2/n) X^T (X w - y) + 2 lam w = 0 by n/2 and see what multiplies I.")
+def ridge_closed_form(X, y, lam):
+    d = X.shape[1]
+    return np.linalg.solve(X.T @ X + lam * np.eye(d), X.T @ y)
+
+
+@wrong("ridge_closed_form", "ignores-lam",
+       summary="returns the ordinary least-squares solution, ignoring lam",
+       hint="The penalty changes the minimiser: it adds a multiple of the identity to X^T X.")
+def ridge_closed_form(X, y, lam):
+    return np.linalg.lstsq(X, y, rcond=None)[0]
