@@ -1,0 +1,91 @@
+"""Partial derivatives: gradients, Jacobians and Hessians by central differences.
+
+A partial derivative moves one coordinate and holds the others fixed:
+    df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2 h),
+where e_i is the i-th unit vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def numerical_gradient(f: Callable, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Estimate the gradient of a scalar function by central differences.
+
+    Inputs:
+    - f: callable mapping an array shaped like x to a float.
+    - x: array of any shape (not modified).
+    - h: step size.
+
+    Returns:
+    - grad: array shaped like x, grad[i] = (f(x + h e_i) - f(x - h e_i)) / (2 h).
+    """
+    # TODO: Loop over every coordinate of x, nudge it by +h and -h, and store the
+    # central difference. Work on a copy: the caller's x must stay unchanged.
+    # HINT: np.nditer or np.ndindex(x.shape) visits every index of any shape.
+    x = np.array(x, dtype=float)  # a private copy we may nudge
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = f(x)
+        x[index] = original - h
+        f_minus = f(x)
+        x[index] = original  # restore
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def numerical_jacobian(f: Callable, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Estimate the Jacobian of f: R^n -> R^m by central differences.
+
+    Inputs:
+    - f: callable mapping an array of shape (n,) to an array of shape (m,).
+    - x: array of shape (n,) (not modified).
+    - h: step size.
+
+    Returns:
+    - J: array of shape (m, n), J[i, j] = d f_i / d x_j; column j is the central
+      difference of f along e_j.
+    """
+    # TODO: Build J one column at a time: column j is how every output moves with x_j.
+    # HINT: np.atleast_1d(f(...)) gives the outputs as an array; ours is 8 lines.
+    x = np.asarray(x, dtype=float)
+    columns = []
+    for j in range(x.shape[0]):
+        step = np.zeros_like(x)
+        step[j] = h
+        f_plus = np.atleast_1d(np.asarray(f(x + step), dtype=float))
+        f_minus = np.atleast_1d(np.asarray(f(x - step), dtype=float))
+        columns.append((f_plus - f_minus) / (2 * h))
+    return np.stack(columns, axis=1)
+
+
+def numerical_hessian(f: Callable, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Estimate the Hessian of a scalar function by central differences.
+
+    Inputs:
+    - f: callable mapping an array of shape (n,) to a float.
+    - x: array of shape (n,) (not modified).
+    - h: step size.
+
+    Returns:
+    - H: symmetric array of shape (n, n), H[i, j] = d^2 f / (dx_i dx_j), from
+      (f(x+h e_i+h e_j) - f(x+h e_i-h e_j) - f(x-h e_i+h e_j) + f(x-h e_i-h e_j)) / (4 h^2).
+    """
+    # TODO: Fill H with the four-point mixed central difference for every (i, j).
+    # HINT: compute the upper triangle and mirror it, so H is exactly symmetric.
+    x = np.asarray(x, dtype=float)
+    n = x.shape[0]
+    unit = np.eye(n) * h
+    hessian = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            e_i, e_j = unit[i], unit[j]
+            value = (f(x + e_i + e_j) - f(x + e_i - e_j)
+                     - f(x - e_i + e_j) + f(x - e_i - e_j)) / (4 * h**2)
+            hessian[i, j] = hessian[j, i] = value
+    return hessian

@@ -1,0 +1,81 @@
+"""Mini project: gradient descent on a custom logistic loss.
+
+Train a logistic-regression classifier by gradient descent on
+    L(w) = mean(log(1 + exp(X w)) - y * (X w)) + lam * ||w||^2,
+sweep the learning rate, and plot the loss curves on a log scale to see which rates
+crawl, which converge and which oscillate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradient_descent import gradient_descent
+from losses import logistic_gradient, logistic_loss
+from regularization import l2_gradient, l2_penalty
+
+
+def train_logistic_regression(X: np.ndarray, y: np.ndarray, lr: float, n_steps: int,
+                              lam: float = 0.0) -> tuple[np.ndarray, list]:
+    """Fit logistic regression with exactly n_steps gradient-descent updates.
+
+    Inputs:
+    - X: array of shape (n, d); y: labels in {0, 1}, shape (n,).
+    - lr: learning rate; n_steps: number of updates; lam: L2 strength (>= 0).
+
+    Returns:
+    - (w, losses): w of shape (d,) after n_steps updates from zeros(d); losses a list of
+      n_steps + 1 floats, the regularized loss before and after each update.
+    """
+    # TODO: Define the regularized loss and its gradient as functions of w, then run
+    # exactly n_steps updates from w = zeros(d).
+    # HINT: gradient_descent with tol=0.0 never stops early.
+    def loss(w: np.ndarray) -> float:
+        return logistic_loss(X, w, y) + l2_penalty(w, lam)
+
+    def grad(w: np.ndarray) -> np.ndarray:
+        return logistic_gradient(X, w, y) + l2_gradient(w, lam)
+
+    return gradient_descent(loss, grad, np.zeros(X.shape[1]), lr, max_steps=n_steps, tol=0.0)
+
+
+def learning_rate_sweep(X: np.ndarray, y: np.ndarray, lrs: list, n_steps: int) -> list:
+    """Train once per learning rate and collect the loss curves.
+
+    Inputs:
+    - X, y: as train_logistic_regression; lrs: list of learning rates; n_steps: updates per run.
+
+    Returns:
+    - list of len(lrs) loss lists, the i-th from train_logistic_regression(X, y, lrs[i], n_steps).
+    """
+    # TODO: One training run per learning rate; keep only the losses.
+    # HINT: a list comprehension.
+    return [train_logistic_regression(X, y, lr, n_steps)[1] for lr in lrs]
+
+
+def plot_loss_curves(curves: list, labels: list, path: str) -> str:
+    """Plot loss curves on a log-scale y axis and save them as a PNG.
+
+    Inputs:
+    - curves: list of loss lists (one line each); labels: one legend label per curve.
+    - path: where to write the PNG.
+
+    Returns:
+    - path, after the PNG is written: x is the iteration, y the loss (log scale),
+      both axes labelled, with a legend.
+    """
+    # TODO: Draw one line per curve, use a log y scale, label the axes, add a legend, save.
+    # HINT: matplotlib's Figure (from matplotlib.figure) needs no pyplot and no display.
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 4))
+    axes = figure.subplots()
+    for curve, label in zip(curves, labels):
+        axes.plot(np.arange(len(curve)), curve, label=str(label))
+    axes.set_yscale("log")
+    axes.set_xlabel("iteration")
+    axes.set_ylabel("loss")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    return path
