@@ -26,6 +26,7 @@ from pathlib import Path
 from grader import formats
 from grader.contract import MODULES
 from grader.results import load_grade, write_atomically
+from grader.sandbox import protect
 
 PARTIAL_PREFIX = ".partial-"
 STUDENT_TIMEOUT = 900          # seconds: a grading process past this is killed and retried
@@ -87,6 +88,7 @@ def prepare(out: Path) -> None:
     except OSError as exc:
         raise BatchProblem(f"cannot write to {out} ({exc.strerror or exc}); "
                            "choose another --out folder") from None
+    protect([out])
     for stale in out.glob(f"{PARTIAL_PREFIX}*"):
         shutil.rmtree(stale, ignore_errors=True)
 

@@ -23,7 +23,7 @@ from grader.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord
 from grader.recognise import Recogniser
 from grader.remote import IsolatedSubmission
 from grader.results import CheckResult, GradeResult
-from grader.sandbox import Limits
+from grader.sandbox import Limits, protect
 from grader.submission import LocalSubmission, Submission, import_folder
 
 KIT = Path(__file__).resolve().parents[1]
@@ -57,6 +57,8 @@ def grade(folder: Path, out_dir: Path, options: GradeOptions) -> GradeResult:
     """Grade the staged submission in folder; writes the report into out_dir."""
     started = time.monotonic()
     paths = suite_paths(options)
+    if options.isolate:
+        protect([options.kit / "tests", options.kit / "solutions", out_dir])
     submission = open_submission(folder, options, out_dir)
     try:
         records = run_suites(submission, folder, paths, options.kit)

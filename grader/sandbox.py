@@ -9,6 +9,7 @@ an unprivileged uid of its own.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import shutil
@@ -26,6 +27,7 @@ WORKER_MODULES = ("__init__.py", "protocol.py", "plain.py", "errors.py", "contra
                   "submission.py", "worker.py")
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); from grader import worker; "
              "del sys.path[0]; worker.main(sys.argv[2:])")
+MARKER_VARIABLE = "CALCGRADER_WORKER"
 KEPT_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "TZ")
 
 
@@ -64,11 +66,14 @@ class WorkerSpace:
         for name in WORKER_MODULES:
             shutil.copyfile(GRADER_DIR / name, self.runtime / "grader" / name)
         self.work.mkdir()
-        self.log.touch()
-        os.chmod(self.root, 0o755)
-        if self.uid is not None:
-            os.chown(self.work, self.uid, self.uid)
-            os.chmod(self.work, 0o700)
+        self.log.touch(mode=0o600)
+        if self.uid is None:
+            os.chmod(self.root, 0o700)
+            return
+        # Only this worker's uid may read its inputs; nobody else may list the folder.
+        os.chmod(self.root, 0o711)
+        for folder, mode in ((self.submission, 0o500), (self.runtime, 0o500), (self.work, 0o700)):
+            hand_over(folder, self.uid, mode)
 
     def output_excerpt(self, limit: int) -> str:
         """The start of what learner code printed, capped."""
@@ -78,6 +83,29 @@ class WorkerSpace:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def hand_over(folder: Path, uid: int, mode: int) -> None:
+    """Give folder and everything in it to uid: folders `mode`, files read-only."""
+    for directory, _, files in os.walk(folder):
+        os.chown(directory, uid, uid)
+        os.chmod(directory, mode)
+        for name in files:
+            os.chown(os.path.join(directory, name), uid, uid)
+            os.chmod(os.path.join(directory, name), 0o400)
+
+
+def protect(paths: list[Path]) -> None:
+    """As root, close paths to other users (o-rwx), so a worker's uid cannot read them.
+
+    Used for the kit's tests/ and solutions/ and the grader's output folder. Contents are
+    untouched; only the folders' permission bits for 'others' are removed.
+    """
+    if os.geteuid() != 0:
+        return
+    for path in paths:
+        if path.exists() and os.stat(path).st_mode & 0o007:
+            os.chmod(path, os.stat(path).st_mode & ~0o007)
 
 
 def worker_uid() -> int | None:
@@ -134,19 +162,24 @@ def _apply_limits(limits: Limits, own_uid: bool) -> None:
 class WorkerProcess:
     """A running worker and the grader's end of its channel."""
 
-    def __init__(self, process: subprocess.Popen, channel: protocol.Channel):
+    def __init__(self, process: subprocess.Popen, channel: protocol.Channel,
+                 uid: int | None, marker: str):
         self.process, self.channel = process, channel
+        self.uid, self.marker = uid, marker
 
     def kill(self) -> None:
-        """SIGKILL the worker's whole process group, then reap it."""
+        """SIGKILL the worker and everything it started, then reap them."""
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.uid is not None:
+            kill_all_processes_of(self.uid)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        kill_orphans(self.marker, self.uid)
         self.channel.close()
 
     def exit_description(self) -> str:
@@ -176,16 +209,95 @@ def start_worker(space: WorkerSpace, limits: Limits) -> WorkerProcess:
     to_worker_read, to_worker_write = os.pipe()
     from_worker_read, from_worker_write = os.pipe()
     own_uid = space.uid is not None
+    become_subreaper()
+    marker = space.root.name
+    environment = {**scrubbed_environment(space), MARKER_VARIABLE: marker}
     with space.log.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-I", "-c", BOOTSTRAP, str(space.runtime),
              str(to_worker_read), str(from_worker_write), str(space.submission)],
             pass_fds=(to_worker_read, from_worker_write), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, cwd=space.work,
-            env=scrubbed_environment(space), start_new_session=True,
+            env=environment, start_new_session=True,
             user=space.uid, group=space.uid, extra_groups=[] if own_uid else None,
             preexec_fn=lambda: _apply_limits(limits, own_uid))
     os.close(to_worker_read)
     os.close(from_worker_write)
-    worker = WorkerProcess(process, protocol.Channel(from_worker_read, to_worker_write))
-    return worker
+    return WorkerProcess(process, protocol.Channel(from_worker_read, to_worker_write),
+                         space.uid, marker)
+
+
+# --------------------------------------------------------------------------- clean-up
+
+def become_subreaper() -> None:
+    """Adopt orphaned descendants (Linux), so a worker's grandchildren stay findable."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def kill_all_processes_of(uid: int, rounds: int = 5) -> None:
+    """SIGKILL every process of uid, even those in sessions of their own.
+
+    A forked child takes the uid and calls kill(-1, SIGKILL), which reaches exactly the
+    processes that uid owns; repeated while any survive (a fork bomb races the first).
+    """
+    for _ in range(rounds):
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the forked child
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(child, 0)
+        if not processes_of(uid):
+            return
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of live (not zombie) processes owned by uid."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid and _state(entry) != "Z":
+                    found.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+    return found
+
+
+def kill_orphans(marker: str, uid: int | None) -> None:
+    """SIGKILL and reap our adopted children that came from this worker."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            if _parent(entry) != os.getpid() or not _from_worker(entry, marker, uid):
+                continue
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (FileNotFoundError, ProcessLookupError, PermissionError, ChildProcessError):
+            continue
+
+
+def _state(entry: Path) -> str:
+    return entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _parent(entry: Path) -> int:
+    return int(entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _from_worker(entry: Path, marker: str, uid: int | None) -> bool:
+    if uid is not None and entry.stat().st_uid == uid:
+        return True
+    try:
+        return f"{MARKER_VARIABLE}={marker}".encode() in entry.joinpath("environ").read_bytes()
+    except (PermissionError, FileNotFoundError):
+        return False
