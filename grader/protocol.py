@@ -148,6 +148,7 @@ class Channel:
 
     def __init__(self, read_fd: int, write_fd: int):
         self.read_fd, self.write_fd = read_fd, write_fd
+        self._pending = bytearray()  # bytes read ahead of the current frame
 
     def send(self, frame: bytes) -> None:
         view = memoryview(frame)
@@ -177,18 +178,19 @@ class Channel:
         return header, buffers
 
     def _read(self, size: int, deadline: float | None) -> bytes:
-        chunks, remaining = [], size
-        while remaining:
+        """Exactly size bytes, reading ahead in large chunks (one syscall per small frame)."""
+        while len(self._pending) < size:
             if deadline is not None:
                 wait = deadline - time.monotonic()
                 if wait <= 0 or not select.select([self.read_fd], [], [], wait)[0]:
                     raise ChannelTimeout()
-            chunk = os.read(self.read_fd, min(remaining, 1 << 20))
+            chunk = os.read(self.read_fd, max(size - len(self._pending), 1 << 16))
             if not chunk:
                 raise ChannelClosed("the peer closed the channel")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            self._pending += chunk
+        data = bytes(self._pending[:size])
+        del self._pending[:size]
+        return data
 
     def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):

@@ -52,7 +52,8 @@ def test_check_names_are_stable_across_runs(solutions_report, tmp_path):
     _, out = solutions_report
     again = tmp_path / "again"
     assert grader("grade", KIT / "solutions", "--out", again).returncode == 0
-    assert [t["name"] for t in results(out)["tests"]] == [t["name"] for t in results(again)["tests"]]
+    names = [t["name"] for t in results(out)["tests"]]
+    assert names == [t["name"] for t in results(again)["tests"]]
 
 
 def test_grade_of_the_stubs_gives_zero_and_says_not_implemented(tmp_path):

@@ -24,13 +24,13 @@ def test_sigmoid_values(submission):
 
 @pytest.mark.points(1)
 def test_sigmoid_does_not_overflow(submission):
-    """sigmoid: sigmoid(-1000) is 0, finite and without an overflow warning
+    """sigmoid: sigmoid(-1000) is (almost) 0, finite and without an overflow warning
     exp(1000) overflows; for z < 0 use exp(z) / (1 + exp(z)): its exp never sees a big number."""
     got = submission.chain_rule.sigmoid(-1000.0)
     problems = submission.last_call.warnings
     assert problems == [], f"sigmoid(-1000) raised {problems}; avoid exp of large positive numbers"
     assert np.isfinite(got), f"sigmoid(-1000) should be finite, got {got}"
-    assert got == pytest.approx(0.0, abs=1e-300), f"sigmoid(-1000) should be 0.0, got {got}"
+    assert got == pytest.approx(0.0, abs=1e-12), f"sigmoid(-1000) should be about 0.0, got {got}"
 
 
 @pytest.mark.points(1)
