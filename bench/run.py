@@ -1,0 +1,221 @@
+"""Benchmark: the cost of isolation, batch throughput, memory, and time to first feedback.
+
+Every figure is a median over runs measured in this one run on this machine, reported as
+a ratio to a baseline measured alongside it (plain pytest for isolation, -j 1 for
+parallelism, nbgrader autograde when it is installed). Nothing here asserts a time.
+
+    python bench/run.py                 # defaults: 3 runs, a class of 40
+    python bench/run.py --runs 5 --class-size 200 --nbgrader
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(KIT))
+
+from grader.misconceptions import build_submission, load_catalogue  # noqa: E402
+
+LOOPING = "\n\ndef gradient_descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8):\n" \
+          "    while True:\n        pass\n"
+CRASHING = "\n\ndef mse(y_pred, y):\n    import os\n    os._exit(0)\n"
+
+
+def timed(command: list[str], cwd: Path = KIT) -> float:
+    """Wall time of one command (it must succeed)."""
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def median_time(command: list[str], runs: int) -> float:
+    return statistics.median(timed(command) for _ in range(runs))
+
+
+def isolation_cost(runs: int, scratch: Path) -> dict:
+    """Plain in-process pytest over the suites vs the grader through its worker."""
+    python = sys.executable
+    plain = median_time([python, "-m", "pytest", "tests/public", "tests/hidden", "--submission",
+                         "solutions", "-q", "-p", "no:cacheprovider"], runs)
+    graded = median_time([python, "-m", "grader", "grade", "solutions", "--out",
+                          str(scratch / "iso"), "--student", "bench"], runs)
+    suites_local, suites_isolated = suite_times(runs)
+    return {"plain_pytest_s": plain, "grade_command_s": graded,
+            "suites_in_process_s": suites_local, "suites_isolated_s": suites_isolated,
+            "isolation_ratio": suites_isolated / suites_local,
+            "grade_vs_plain_ratio": graded / plain}
+
+
+def suite_times(runs: int) -> tuple[float, float]:
+    """The same suites in one process: fixture in-process vs fixture through the worker."""
+    code = (
+        "import sys, time, json; from pathlib import Path; from grader import run;"
+        "from grader.remote import IsolatedSubmission; from grader.submission import "
+        "LocalSubmission; kit = run.KIT; folder = kit / 'solutions';"
+        "paths = run.suite_paths(run.GradeOptions()); out = {};"
+        "run.run_suites(LocalSubmission(folder), folder, paths, kit);"  # warm imports
+        "t = time.perf_counter(); run.run_suites(LocalSubmission(folder), folder, paths, kit);"
+        "out['local'] = time.perf_counter() - t; s = IsolatedSubmission(folder);"
+        "t = time.perf_counter(); run.run_suites(s, folder, paths, kit);"
+        "out['isolated'] = time.perf_counter() - t; s.close(); print(json.dumps(out))")
+    samples = [json.loads(subprocess.run([sys.executable, "-c", code], cwd=KIT, check=True,
+                                         capture_output=True, text=True).stdout.splitlines()[-1])
+               for _ in range(runs)]
+    return (statistics.median(s["local"] for s in samples),
+            statistics.median(s["isolated"] for s in samples))
+
+
+def make_class(folder: Path, size: int, seed: int = 0) -> dict:
+    """A class: 70% correct, 20% one catalogued mistake, 5% looping, 5% crashing."""
+    rng = random.Random(seed)
+    entries = load_catalogue(KIT / "tests" / "misconceptions", KIT / "tests" / "alternatives")
+    wrong = [e for e in entries if not e.correct]
+    right = [e for e in entries if e.correct]
+    counts = {"correct": 0, "wrong": 0, "looping": 0, "crashing": 0}
+    for index in range(size):
+        kind = rng.choices(list(counts), weights=[70, 20, 5, 5])[0]
+        counts[kind] += 1
+        target = folder / f"student{index:03d}"
+        if kind in ("correct", "wrong"):
+            build_submission(KIT / "solutions", rng.choice(right if kind == "correct" else wrong),
+                             target)
+            continue
+        build_submission(KIT / "solutions", right[0], target)
+        module, extra = ("gradient_descent", LOOPING) if kind == "looping" else ("losses", CRASHING)
+        with (target / f"{module}.py").open("a") as handle:
+            handle.write(extra)
+    return counts
+
+
+def tree_rss(root: int) -> int:
+    """Resident memory (bytes) of a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+                rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, IndexError, ValueError):
+                continue
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_batch(class_dir: Path, out: Path, jobs: int) -> tuple[float, int]:
+    """Wall time and peak tree memory of one batch run."""
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(class_dir), "--out",
+                                str(out), "-j", str(jobs)], cwd=KIT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss(process.pid))
+        time.sleep(0.2)
+    if process.returncode:
+        raise SystemExit(f"batch -j {jobs} failed with exit {process.returncode}")
+    return time.perf_counter() - started, peak
+
+
+def batch_figures(size: int, scratch: Path) -> dict:
+    class_dir = scratch / "class"
+    counts = make_class(class_dir, size)
+    one, peak_one = run_batch(class_dir, scratch / "batch-j1", 1)
+    two, peak_two = run_batch(class_dir, scratch / "batch-j2", 2)
+    small_dir = scratch / "small-class"
+    make_class(small_dir, max(size // 4, 4), seed=1)
+    _, peak_small = run_batch(small_dir, scratch / "batch-small", 2)
+    return {"class": counts, "size": size, "j1_s": one, "j2_s": two,
+            "j1_per_s": size / one, "j2_per_s": size / two, "speedup_j2": one / two,
+            "parallel_efficiency_j2": one / two / 2, "peak_rss_mb_j1": peak_one / 2**20,
+            "peak_rss_mb_j2": peak_two / 2**20, "peak_rss_mb_quarter_class": peak_small / 2**20}
+
+
+def self_check_time(runs: int, scratch: Path) -> float:
+    return median_time([sys.executable, "-m", "grader", "check", "--out",
+                        str(scratch / "check")], runs)
+
+
+def nbgrader_figures(size: int, scratch: Path) -> dict | None:
+    """nbgrader autograde of the generated course, per submission (when installed)."""
+    try:
+        import nbgrader  # noqa: F401
+
+        from grader import notebooks
+    except ImportError:
+        return None
+    return notebooks.benchmark_autograde(KIT, scratch / "nbgrader", size)
+
+
+def report(figures: dict) -> str:
+    iso, batch = figures["isolation"], figures["batch"]
+    rows = [
+        ("isolation: suites through the worker / in-process", f"{iso['isolation_ratio']:.2f}x",
+         f"{iso['suites_isolated_s']:.2f} s vs {iso['suites_in_process_s']:.2f} s"),
+        ("grade command / plain pytest of the same suites", f"{iso['grade_vs_plain_ratio']:.2f}x",
+         f"{iso['grade_command_s']:.2f} s vs {iso['plain_pytest_s']:.2f} s"),
+        (f"batch of {batch['size']}, -j 1", f"{batch['j1_per_s']:.2f} subs/s",
+         f"{batch['j1_s']:.0f} s, peak {batch['peak_rss_mb_j1']:.0f} MB"),
+        (f"batch of {batch['size']}, -j 2", f"{batch['j2_per_s']:.2f} subs/s",
+         f"{batch['j2_s']:.0f} s, peak {batch['peak_rss_mb_j2']:.0f} MB"),
+        ("-j 2 speed-up over -j 1", f"{batch['speedup_j2']:.2f}x",
+         f"efficiency {batch['parallel_efficiency_j2']:.0%}"),
+        ("peak memory, class of 1/4 vs full (-j 2)",
+         f"{batch['peak_rss_mb_quarter_class']:.0f} / {batch['peak_rss_mb_j2']:.0f} MB", ""),
+        ("self-check: time to first feedback", f"{figures['self_check_s']:.2f} s", ""),
+    ]
+    nb = figures.get("nbgrader")
+    if nb:
+        rows.append(("nbgrader autograde per submission", f"{nb['per_submission_s']:.2f} s",
+                     f"ours at -j 2: {batch['j2_s'] / batch['size']:.2f} s, "
+                     f"{nb['per_submission_s'] / (batch['j2_s'] / batch['size']):.1f}x faster"))
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'measure':<{width}}  {'result':>16}  detail", "-" * (width + 40)]
+    lines += [f"{name:<{width}}  {value:>16}  {detail}" for name, value, detail in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per median")
+    parser.add_argument("--class-size", type=int, default=40, help="submissions in the batch")
+    parser.add_argument("--nbgrader", action="store_true", help="also time nbgrader autograde")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="calcgrader-bench-"))
+    try:
+        figures = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                               "platform": platform.platform(),
+                               "date": time.strftime("%Y-%m-%d")},
+                   "isolation": isolation_cost(args.runs, scratch),
+                   "batch": batch_figures(args.class_size, scratch),
+                   "self_check_s": self_check_time(args.runs, scratch)}
+        if args.nbgrader:
+            figures["nbgrader"] = nbgrader_figures(min(args.class_size, 10), scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    results = KIT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "latest.json").write_text(json.dumps(figures, indent=1))
+    print(report(figures))
+
+
+if __name__ == "__main__":
+    main()
