@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from grader import formats
 from grader.misconceptions import load_catalogue
 from grader.plots import draw_plots
 from grader.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord
@@ -136,8 +135,3 @@ def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> 
             passed=record.passed, message=record.message, kind=record.kind,
             description=record.description, misconception=recognised))
     return results
-
-
-def write_outputs(result: GradeResult, out_dir: Path) -> None:
-    """Every file of the spec, results.json last (its presence means: complete)."""
-    formats.write_report(result, out_dir)
