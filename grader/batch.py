@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import formats
+from grader import class_report, formats
 from grader.contract import MODULES
 from grader.results import load_grade, write_atomically
 from grader.sandbox import protect
@@ -75,6 +75,9 @@ def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all") -> in
             progress.advance(line)
     write_grades_csv(out, students)
     progress.finish(out)
+    if any(is_done(out, s) for s in students):
+        class_report.build_class_report(out)
+        print(f"class report: {out / class_report.REPORT_HTML}", file=sys.stderr)
     return 0
 
 

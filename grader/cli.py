@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import batch, formats, intake, stubs
+from grader import batch, class_report, formats, gradescope, intake, release, stubs
 from grader.results import GradeResult, save_grade
 from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade
 from grader.sandbox import isolation_note
@@ -46,6 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="your modules (default: exercises/)")
     check.add_argument("--out", type=Path, default=Path("feedback"), help="report folder")
     check.set_defaults(run=run_check)
+    bundle = verbs.add_parser("release", help="build the student bundle into DIR")
+    bundle.add_argument("target", type=Path, help="new or empty folder")
+    bundle.set_defaults(run=lambda args: release.main(target=args.target))
+    zipped = verbs.add_parser("gradescope", help="build Gradescope's autograder.zip")
+    zipped.add_argument("target_zip", type=Path, help="the zip to write")
+    zipped.set_defaults(run=lambda args: gradescope.main(target_zip=args.target_zip))
+    course = verbs.add_parser("nbgrader", help="write an nbgrader course into DIR")
+    course.add_argument("target", type=Path, help="the course folder to write")
+    course.add_argument("--assignment", default="calculus_for_optimization",
+                        help="assignment name (default: calculus_for_optimization)")
+    course.set_defaults(run=run_nbgrader)
+    report = verbs.add_parser("report", help="rebuild a batch folder's class report")
+    report.add_argument("out", type=Path, help="the --out folder of a batch")
+    report.set_defaults(run=lambda args: class_report.rebuild(args.out))
     exercises = verbs.add_parser("exercises", help="regenerate exercises/ from solutions/")
     exercises.add_argument("--check", action="store_true",
                            help="only report whether exercises/ is up to date (exit 1 if not)")
@@ -112,6 +126,18 @@ def run_batch(args: argparse.Namespace) -> int:
     return batch.run_batch(args.submissions, args.out, jobs=args.jobs, suites=args.tests)
 
 
+def run_nbgrader(args: argparse.Namespace) -> int:
+    from grader import notebooks  # instructor-only: it holds the notebooks' hidden checks
+
+    try:
+        source = notebooks.write_nbgrader_course(KIT, args.target, args.assignment)
+    except (FileNotFoundError, ValueError) as problem:
+        raise UsageProblem(f"cannot write the course: {problem}") from None
+    print(f"wrote {source}")
+    print(f"next: cd {args.target} && nbgrader generate_assignment {args.assignment}")
+    return 0
+
+
 def run_exercises(args: argparse.Namespace) -> int:
     solutions, exercises = KIT / "solutions", KIT / "exercises"
     if not solutions.is_dir():
@@ -137,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (UsageProblem, intake.NotASubmission, GraderFault, stubs.MarkerError,
-            batch.BatchProblem) as problem:
+            batch.BatchProblem, release.BuildProblem, class_report.ReportProblem) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

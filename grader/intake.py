@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.contract import MODULES
+from grader.notebook_intake import MAX_NOTEBOOK_BYTES, extract_notebooks
 
 MAX_FILE_BYTES = 1 << 20          # a learner module larger than 1 MB is not graded
 MAX_ARCHIVE_BYTES = 64 << 20      # total uncompressed size of the .py files taken
@@ -46,19 +47,35 @@ def stage(path: Path) -> StagedSubmission:
     temp = Path(tempfile.mkdtemp(prefix="calcgrader-intake-"))
     staged = StagedSubmission(temp / "submission", _tempdir=temp)
     try:
-        if path.is_dir():
+        if path.suffix.lower() == ".ipynb" and path.is_file():
+            stage_notebooks(path, staged, str(path))
+        elif path.is_dir():
             found = [p.relative_to(path) for p in [*path.glob("*.py"), *path.glob("*/*.py")]]
-            copy_modules(path / locate_modules(found, str(path)), staged)
+            if not found and [*path.glob("*.ipynb"), *path.glob("*/*.ipynb")]:
+                stage_notebooks(path, staged, str(path))
+            else:
+                copy_modules(path / locate_modules(found, str(path)), staged)
         elif zipfile.is_zipfile(path):
             extract_modules(path, staged)
         elif path.suffix == ".zip":
             raise NotASubmission(f"{path}: not a readable zip file (is the download complete?)")
         else:
-            raise NotASubmission(f"{path}: not a folder or .zip of exercise modules")
+            raise NotASubmission(f"{path}: not a folder, .zip or .ipynb of exercise modules")
     except BaseException:
         staged.close()
         raise
     return staged
+
+
+def stage_notebooks(source: Path, staged: StagedSubmission, label: str) -> None:
+    """Stage the learner's code from a notebook, or a folder of them, as modules."""
+    try:
+        written, notes = extract_notebooks(source, staged.folder)
+    except ValueError as problem:
+        raise NotASubmission(str(problem)) from None
+    staged.notes.extend(notes)
+    if not written:
+        raise NotASubmission(f"{label}: its notebooks define none of the exercise functions")
 
 
 def empty_submission(reason: str) -> StagedSubmission:
@@ -107,6 +124,9 @@ def extract_modules(archive: Path, staged: StagedSubmission) -> None:
     try:
         with zipfile.ZipFile(archive) as zipped:
             members = safe_members(zipped, staged)
+            if not any(m.filename.endswith(".py") for m in members):
+                return extract_notebook_members(zipped, members, staged, str(archive))
+            members = [m for m in members if m.filename.endswith(".py")]
             folder = locate_modules([PurePosixPath(m.filename) for m in members], str(archive))
             staged.folder.mkdir(parents=True)
             total = 0
@@ -128,6 +148,27 @@ def extract_modules(archive: Path, staged: StagedSubmission) -> None:
                              "download it again") from None
 
 
+def extract_notebook_members(zipped: zipfile.ZipFile, members: list[zipfile.ZipInfo],
+                             staged: StagedSubmission, label: str) -> None:
+    """A zip of notebooks: unpack the safe .ipynb members (capped), then stage them."""
+    unpacked = staged.folder.parent / "notebooks"
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.file_size > MAX_NOTEBOOK_BYTES or total > MAX_ARCHIVE_BYTES:
+            raise NotASubmission(f"{label}: the archive's notebooks are too large "
+                                 f"(at most {MAX_NOTEBOOK_BYTES >> 20} MB each)")
+        target = unpacked.joinpath(*PurePosixPath(member.filename).parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(zipped.open(member).read(MAX_NOTEBOOK_BYTES + 1))
+    found = [p for p in unpacked.rglob("*.ipynb")] if unpacked.exists() else []
+    if not found:
+        raise NotASubmission(f"{label}: holds none of the exercise modules "
+                             f"({', '.join(m + '.py' for m in MODULES[:3])}, ...)")
+    root = found[0].parent if len({p.parent for p in found}) == 1 else unpacked
+    stage_notebooks(root, staged, label)
+
+
 def safe_members(zipped: zipfile.ZipFile, staged: StagedSubmission) -> list[zipfile.ZipInfo]:
     """Regular .py members whose paths stay inside the archive."""
     infos = zipped.infolist()
@@ -138,7 +179,7 @@ def safe_members(zipped: zipfile.ZipFile, staged: StagedSubmission) -> list[zipf
     for info in infos:
         name = PurePosixPath(info.filename.replace("\\", "/"))
         mode = info.external_attr >> 16
-        if info.is_dir() or name.suffix != ".py" or "__MACOSX" in name.parts:
+        if info.is_dir() or name.suffix not in (".py", ".ipynb") or "__MACOSX" in name.parts:
             continue
         if name.is_absolute() or ".." in name.parts or stat.S_ISLNK(mode):
             staged.notes.append(f"{info.filename[:80]} points outside the archive and was skipped")

@@ -18,6 +18,7 @@ nothing the learner does makes draw_plots raise. solutions/ is never imported he
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -35,7 +36,7 @@ from matplotlib.figure import Figure
 from grader import errors
 from grader.plain import describe
 from grader.results import Plot, write_atomically
-from grader.submission import Submission
+from grader.submission import LocalSubmission, Submission
 
 # The quadratic L(w) = 0.5 (w - w*)^T A (w - w*), A = R diag(1, 10) R^T rotated by 30 deg.
 QUAD_EIGENVALUES = (1.0, 10.0)
@@ -56,6 +57,8 @@ SWEEP_SPREAD = 2.0                        # standard deviation of every feature 
 SWEEP_LRS = (0.05, 0.5, 2.0, 8.0)         # crawl, converge, wobble, oscillate
 SWEEP_STEPS = 60
 
+KIT_SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+REFERENCE_RUNS_FILE = Path(__file__).with_name("reference_runs.json")
 LEARNER_PNG = "learner_loss_curves.png"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_BYTES = 5 * 1024 * 1024
@@ -110,55 +113,6 @@ def sweep_dataset() -> tuple[np.ndarray, np.ndarray]:
     y = (rng.random(SWEEP_POINTS) < 0.5).astype(np.float64)
     X = SWEEP_SPREAD * rng.normal(size=(SWEEP_POINTS, 2)) + np.outer(2 * y - 1, SWEEP_SHIFT)
     return X, y
-
-
-# --------------------------------------------------------------------- reference runs
-
-def reference_descent(loss_fn: Callable, grad_fn: Callable, w0: Sequence[float], lr: float,
-                      max_steps: int, tol: float) -> tuple[list[np.ndarray], list[float]]:
-    """The contract's gradient descent; returns every iterate w0, w1, ... and the losses.
-
-    w <- w - lr * grad_fn(w), at most max_steps times; before each update it stops if
-    norm(grad_fn(w)) < tol. losses[0] = loss_fn(w0), losses[i] the loss after update i,
-    and a loss that is not finite is recorded and ends the run.
-    """
-    w = np.array(w0, dtype=np.float64)
-    iterates, losses = [w], [float(loss_fn(w))]
-    with np.errstate(all="ignore"):
-        for _ in range(max_steps):
-            if not math.isfinite(losses[-1]):
-                break
-            grad = grad_fn(w)
-            if np.linalg.norm(grad) < tol:
-                break
-            w = w - lr * grad
-            iterates.append(w)
-            losses.append(float(loss_fn(w)))
-    return iterates, losses
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-z)) without overflow: exp(-|z|) is at most 1."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def reference_sweep(X: np.ndarray, y: np.ndarray, lrs: Sequence[float],
-                    n_steps: int) -> list[list[float]]:
-    """Loss curves of exactly n_steps updates from w = 0 per lr, on the logistic loss.
-
-    loss(w) = mean(logaddexp(0, z) - y z) and grad(w) = X^T (sigmoid(z) - y) / n, z = X w;
-    tol = 0 so no run stops early (unless its loss stops being finite).
-    """
-    def loss(w: np.ndarray) -> float:
-        z = X @ w
-        return float(np.mean(np.logaddexp(0.0, z) - y * z))
-
-    def grad(w: np.ndarray) -> np.ndarray:
-        return X.T @ (_sigmoid(X @ w) - y) / len(y)
-
-    start = np.zeros(X.shape[1])
-    return [reference_descent(loss, grad, start, lr, n_steps, 0.0)[1] for lr in lrs]
 
 
 # --------------------------------------------------------------------- learner runs
@@ -235,6 +189,28 @@ def learner_sweep(submission: Submission) -> list[list[float]]:
         raise errors.BadReturnValue(f"{function} returned {describe(curves)}; expected a "
                                     f"list of {len(SWEEP_LRS)} loss lists, one per rate")
     return [_loss_list(curve, function) for curve in curves]
+
+
+# --------------------------------------------------------------------- reference runs
+
+def record_reference_runs(reference: Submission) -> dict:
+    """The runs every plot compares with, made by the reference implementation.
+
+    {"losses": {repr(lr): [...]}, "paths": {repr(lr): [[x, y], ...]}, "sweep": [[...], ...]}:
+    the same calls, on the same fixed problems, as the learner's runs.
+    """
+    return {"losses": {repr(lr): learner_descent(reference, lr)[1] for lr in GD_LRS},
+            "paths": {repr(lr): learner_path(reference, lr) for lr in PATH_LRS},
+            "sweep": learner_sweep(reference)}
+
+
+@functools.lru_cache(maxsize=1)
+def reference_runs() -> dict:
+    """The reference's runs: from solutions/ where the kit has it (instructors), else from
+    reference_runs.json, which the student bundle carries instead of the solutions."""
+    if KIT_SOLUTIONS.is_dir():
+        return record_reference_runs(LocalSubmission(KIT_SOLUTIONS))
+    return json.loads(REFERENCE_RUNS_FILE.read_text())
 
 
 def _each_rate(run: Callable[[float], Any], lrs: Sequence[float], what: str,
@@ -364,17 +340,16 @@ def plot_learning_rates(submission: Submission, plots_dir: Path, notes: list[str
     runs = _each_rate(lambda lr: learner_descent(submission, lr)[1], GD_LRS,
                       "learning-rate", notes)
     series = [_loss_series(_rate_label(lr), "learner", lr, runs[lr]) for lr in runs]
-    for lr in GD_LRS:
-        _, losses = reference_descent(quadratic_loss, quadratic_grad, QUAD_START, lr,
-                                      GD_MAX_STEPS, GD_TOL)
-        series.append(_loss_series(_rate_label(lr), "reference", lr, losses))
+    reference = reference_runs()["losses"]
+    series += [_loss_series(_rate_label(lr), "reference", lr, reference[repr(lr)])
+               for lr in GD_LRS]
     return _save_loss_plot(plots_dir, "gd_learning_rates", LEARNING_RATES_TEXT, series, GD_LRS)
 
 
 def plot_sweep(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot:
     """mini_project_sweep: learner and reference logistic-regression loss curves."""
     curves = learner_sweep(submission)
-    reference = reference_sweep(*sweep_dataset(), SWEEP_LRS, SWEEP_STEPS)
+    reference = reference_runs()["sweep"]
     series = [_loss_series(f"lr={lr:g}", "learner", lr, c) for lr, c in zip(SWEEP_LRS, curves)]
     series += [_loss_series(f"lr={lr:g}", "reference", lr, c)
                for lr, c in zip(SWEEP_LRS, reference)]
@@ -426,11 +401,9 @@ def _draw_paths(axes: Axes, series: list[dict]) -> None:
 def plot_path(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot:
     """gd_path: learner and reference iterates over the quadratic's contour lines."""
     runs = _each_rate(lambda lr: learner_path(submission, lr), PATH_LRS, "path", notes)
-    reference = {lr: reference_descent(quadratic_loss, quadratic_grad, QUAD_START, lr,
-                                       GD_MAX_STEPS, GD_TOL)[0] for lr in PATH_LRS}
+    reference = {lr: reference_runs()["paths"][repr(lr)] for lr in PATH_LRS}
     series = [_path_series(lr, "learner", runs[lr]) for lr in runs]
-    series += [_path_series(lr, "reference", [p.tolist() for p in reference[lr]])
-               for lr in PATH_LRS]
+    series += [_path_series(lr, "reference", reference[lr]) for lr in PATH_LRS]
     figure, axes = _new_figure(PATH_TEXT["title"], "w[0]", "w[1]")
     learner_points = [np.array(runs[lr], dtype=np.float64).reshape(-1, 2) for lr in runs]
     box = _view_box([np.array(reference[lr]) for lr in PATH_LRS], learner_points)
@@ -486,7 +459,7 @@ def plot_learner_png(submission: Submission, plots_dir: Path, notes: list[str]) 
     target = Path(submission.scratch_dir) / LEARNER_PNG
     if target.is_symlink() or target.is_file():
         target.unlink()                       # a stale file must not pass for a new one
-    curves = reference_sweep(*sweep_dataset(), SWEEP_LRS, SWEEP_STEPS)
+    curves = reference_runs()["sweep"]
     labels = [f"lr={lr:g}" for lr in SWEEP_LRS]
     returned = submission.mini_project.plot_loss_curves(curves, labels, str(target))
     data, problem = read_learner_png(target)
@@ -534,5 +507,5 @@ def draw_plots(submission: Submission, plots_dir: Path) -> tuple[list[Plot], lis
     return plots, notes
 
 
-__all__ = ["draw_plots", "reference_descent", "reference_sweep", "sweep_dataset",
+__all__ = ["draw_plots", "record_reference_runs", "reference_runs", "sweep_dataset",
            "quadratic_loss", "quadratic_grad", "QUAD_HESSIAN"]

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import protocol
@@ -31,6 +31,16 @@ MARKER_VARIABLE = "CALCGRADER_WORKER"
 KEPT_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "TZ")
 
 
+MEMORY_VARIABLE = "CALCGRADER_MEMORY_MB"
+
+
+def default_memory_bytes() -> int:
+    """A worker's address space: CALCGRADER_MEMORY_MB megabytes when set (Gradescope's
+    run_autograder sets it to fit the container's 768 MB), else 2 GiB."""
+    value = os.environ.get(MEMORY_VARIABLE, "").strip()
+    return int(value) << 20 if value.isdigit() and int(value) > 0 else 2 << 30
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-submission resource limits (seconds, bytes, counts)."""
@@ -39,7 +49,7 @@ class Limits:
     startup_seconds: float = 30.0    # the worker's own start (python + numpy)
     total_seconds: float = 120.0     # all learner calls of one submission together
     cpu_seconds: int = 120           # CPU time of one worker process
-    memory_bytes: int = 2 << 30      # address space of one worker process
+    memory_bytes: int = field(default_factory=default_memory_bytes)  # one worker's address space
     file_bytes: int = 32 << 20       # largest file the worker may write (output log included)
     processes: int = 64              # processes of the worker's uid (only when it has its own)
     output_cap: int = 4000           # characters of learner output kept for the report
@@ -128,6 +138,18 @@ def closed_directories() -> list[str]:
             if not os.stat(directory).st_mode & 0o001 and str(directory) not in closed:
                 closed.append(str(directory))
     return sorted(closed)
+
+
+def open_interpreter_to_workers() -> list[str]:
+    """As root, make the folders on the way to this Python traversable by other users
+    (o+x), so learner code can run as an unprivileged uid; returns them."""
+    if os.geteuid() != 0:
+        return []
+    opened = closed_directories()
+    for directory in opened:
+        os.chmod(directory, os.stat(directory).st_mode | 0o001)
+        print(f"made {directory} traversable (o+x) for the grader's unprivileged worker")
+    return opened
 
 
 def isolation_note() -> str:

@@ -67,7 +67,7 @@ def test_grade_of_the_stubs_gives_zero_and_says_not_implemented(tmp_path):
 
 @pytest.mark.parametrize("target, message", [
     ("no/such/place", "no such file or folder"),
-    ("pyproject.toml", "not a folder or .zip"),
+    ("pyproject.toml", "not a folder, .zip or .ipynb"),
     ("grader", "holds none of the exercise modules"),
 ])
 def test_ungradable_paths_get_one_clear_line_and_exit_2(tmp_path, target, message):
@@ -207,3 +207,48 @@ def test_a_killed_batch_resumes_without_regrading_or_torn_files(small_class, tmp
 def test_batch_on_a_missing_folder_is_one_line(tmp_path):
     done = grader("batch", tmp_path / "nowhere", "--out", tmp_path / "out")
     assert done.returncode == 2 and "not a folder" in done.stderr
+
+
+def notebook_of(*sources: str) -> str:
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": source} for source in sources]
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
+
+
+def test_a_notebook_submission_is_graded_through_the_worker(tmp_path):
+    code = (KIT / "solutions" / "derivatives.py").read_text()
+    homework = tmp_path / "derivatives.ipynb"
+    homework.write_text(notebook_of("%matplotlib inline", code, "print(central_difference)"))
+    done = grader("grade", homework, "--out", tmp_path / "out", "--tests", "public")
+    assert done.returncode == 0, done.stderr
+    tests = results(tmp_path / "out")["tests"]
+    assert all(t["status"] == "passed" for t in tests if t["tags"] == ["derivatives"])
+    assert all(t["status"] == "failed" for t in tests if t["tags"] == ["losses"])
+
+
+def test_a_broken_notebook_is_one_line(tmp_path):
+    broken = tmp_path / "losses.ipynb"
+    broken.write_text("{ not json")
+    done = grader("grade", broken, "--out", tmp_path / "out")
+    assert done.returncode == 2 and "not a Jupyter notebook" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_batch_writes_the_class_report_and_report_rebuilds_it(small_class, tmp_path):
+    out = tmp_path / "out"
+    assert grader("batch", small_class, "--out", out, "--tests", "public").returncode == 0
+    report = json.loads((out / "class_report.json").read_text())
+    assert report["summary"]["students"] == 3
+    (out / "class_report.html").unlink()
+    again = grader("report", out)
+    assert again.returncode == 0 and (out / "class_report.html").is_file()
+    empty = grader("report", tmp_path)
+    assert empty.returncode == 2 and "no graded students" in empty.stderr
+
+
+def test_nbgrader_writes_a_course(tmp_path):
+    done = grader("nbgrader", tmp_path / "course")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "course" / "nbgrader_config.py").is_file()
+    notebooks = sorted((tmp_path / "course" / "source").glob("*/*.ipynb"))
+    assert [p.stem for p in notebooks] == sorted(p.stem for p in (KIT / "solutions").glob("*.py"))

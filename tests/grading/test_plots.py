@@ -279,3 +279,18 @@ def test_isolated_worker_gives_the_same_learner_data(solved, tmp_path):
         assert (by_source(load(tmp_path, name), "learner")
                 == by_source(load(local_out, name), "learner")), name
     assert (tmp_path / "learner_plot.png").read_bytes()[:8] == plots.PNG_SIGNATURE
+
+
+def test_reference_runs_follow_gradient_descent_in_closed_form():
+    """On L(w) = 0.5 e^T A e, e = w - w*, gradient descent gives e_k = (I - lr A)^k e_0."""
+    from grader import plots
+
+    runs = plots.reference_runs()
+    start = np.array(plots.QUAD_START) - plots.QUAD_CENTER
+    for lr in plots.GD_LRS:
+        step = np.eye(2) - lr * plots.QUAD_HESSIAN
+        errors_k = [np.linalg.matrix_power(step, k) @ start for k in range(plots.GD_MAX_STEPS + 1)]
+        expected = [0.5 * e @ plots.QUAD_HESSIAN @ e for e in errors_k]
+        np.testing.assert_allclose(runs["losses"][repr(lr)], expected, rtol=1e-9)
+    assert len(runs["sweep"]) == len(plots.SWEEP_LRS)
+    assert all(abs(curve[0] - np.log(2)) < 1e-12 for curve in runs["sweep"])

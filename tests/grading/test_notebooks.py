@@ -1,0 +1,419 @@
+"""The nbgrader course written from solutions/, and learners' notebooks as submissions.
+
+Three groups: the generated notebooks (valid nbformat 4, nbgrader metadata, honest test
+cells, no leaked solutions); nbgrader itself generating the release and autograding a
+correct and a wrong student (skipped without nbgrader); and notebooks turned back into
+modules that the grader's checks import and score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.contract import CONTRACT, MODULES
+from grader.misconceptions import load_catalogue
+from grader.notebook_intake import extract_notebook, extract_notebooks
+from grader.notebooks import (
+    BEGIN_HIDDEN,
+    BEGIN_SOLUTION,
+    COURSE_ID,
+    END_HIDDEN,
+    END_SOLUTION,
+    HELPERS,
+    function_points,
+    write_nbgrader_course,
+)
+from grader.stubs import strip_solutions
+from grader.submission import LocalSubmission
+
+KIT = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "calculus_for_optimization"
+POINTS = function_points(KIT / "tests")
+CATALOGUE = load_catalogue(KIT / "tests" / "misconceptions", KIT / "tests" / "alternatives")
+WRONG_MSE = "def mse(y_pred, y):\n    return float(np.mean(np.abs(y_pred - y)))\n"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("course")
+    write_nbgrader_course(KIT, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def notebooks(course) -> dict[str, dict]:
+    folder = course / "source" / ASSIGNMENT
+    return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.ipynb"))}
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def meta(cell: dict) -> dict:
+    return cell["metadata"].get("nbgrader", {})
+
+
+def cells_of(notebook: dict, kind: str) -> list[dict]:
+    """kind: 'solution', 'test' (autograder tests) or 'locked' (read-only code)."""
+    found = []
+    for cell in notebook["cells"]:
+        info = meta(cell)
+        if cell["cell_type"] != "code":
+            continue
+        if (kind == "solution" and info.get("solution")
+                or kind == "test" and info.get("grade") and not info.get("solution")
+                or kind == "locked" and info.get("locked") and not info.get("grade")):
+            found.append(cell)
+    return found
+
+
+def solution_lines(module: str = "*") -> set[str]:
+    """Lines of the reference solutions' solution regions (comments dropped), non-trivial."""
+    lines = set()
+    for path in (KIT / "solutions").glob(f"{module}.py"):
+        inside = False
+        for line in path.read_text().splitlines():
+            if line.strip() == BEGIN_SOLUTION:
+                inside = True
+            elif line.strip() == END_SOLUTION:
+                inside = False
+            elif inside:
+                code = line.split("#", 1)[0].strip()
+                if len(code) >= 16:
+                    lines.add(code)
+    return lines
+
+
+def code_lines(text: str) -> set[str]:
+    return {line.split("#", 1)[0].strip() for line in text.splitlines()}
+
+
+def run_notebook(notebook: dict, replace: dict[str, str] | None = None,
+                 stubs: bool = False) -> dict[str, str]:
+    """Run a notebook's code cells in order in one namespace, as a kernel would.
+
+    replace: grade_id -> code run right after that solution cell (a learner's version).
+    Returns grade_id -> "" (passed) or the error, for every test cell, and for any other
+    cell that raised.
+    """
+    namespace: dict = {"__name__": "__main__"}
+    outcome = {}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        info = meta(cell)
+        text = strip_solutions(source(cell)) if stubs and info.get("solution") else source(cell)
+        error = ""
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
+                    np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+                warnings.simplefilter("ignore")
+                exec(compile(text, info["grade_id"], "exec"), namespace)
+                if replace and info["grade_id"] in replace:
+                    exec(replace[info["grade_id"]], namespace)
+        except Exception as exc:   # a failing cell, as in Jupyter: note it and go on
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        if info.get("grade") or error:
+            outcome[info["grade_id"]] = error
+    return outcome
+
+
+# --- (a) the generated notebooks --------------------------------------------------------
+
+def test_course_has_config_and_one_notebook_per_module(course, notebooks):
+    assert sorted(notebooks) == sorted(MODULES)
+    config = (course / "nbgrader_config.py").read_text()
+    for setting in ("c.CourseDirectory.root", "c.CourseDirectory.course_id",
+                    "c.CourseDirectory.db_url"):
+        assert setting in config
+    assert f'"{COURSE_ID}"' in config
+    compile(config, "nbgrader_config.py", "exec")
+
+
+def test_notebooks_are_valid_nbformat_4(course, notebooks):
+    try:
+        import nbformat
+    except ImportError:
+        nbformat = None
+    for name, notebook in notebooks.items():
+        assert notebook["nbformat"] == 4, name
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+        if nbformat is not None:
+            nbformat.validate(nbformat.reads(json.dumps(notebook), as_version=4))
+        ids = [cell["id"] for cell in notebook["cells"]]
+        assert len(ids) == len(set(ids)), f"{name}: duplicate cell ids"
+        for cell in notebook["cells"]:
+            assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", cell["id"]), cell["id"]
+            assert cell["cell_type"] in ("markdown", "code")
+            assert isinstance(cell["source"], list) and all(isinstance(s, str)
+                                                             for s in cell["source"])
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def test_cells_carry_nbgrader_metadata(notebooks):
+    for name, notebook in notebooks.items():
+        grade_ids = [meta(cell)["grade_id"] for cell in notebook["cells"] if meta(cell)]
+        assert len(grade_ids) == len(set(grade_ids)), f"{name}: duplicate grade ids"
+        for cell in notebook["cells"]:
+            info = meta(cell)
+            assert info["schema_version"] == 3
+            assert re.fullmatch(r"[A-Za-z0-9_-]+", info["grade_id"])
+        assert cells_of(notebook, "locked"), f"{name}: no locked import cell"
+        assert notebook["cells"][0]["cell_type"] == "markdown"
+        solutions = cells_of(notebook, "solution")
+        tests = cells_of(notebook, "test")
+        assert [meta(c)["grade_id"] for c in solutions] == list(CONTRACT[name])
+        assert [meta(c)["grade_id"] for c in tests] == [f"test_{f}" for f in CONTRACT[name]]
+        for cell in solutions:
+            info, text = meta(cell), source(cell)
+            assert (info["grade"], info["locked"]) == (False, False)
+            assert text.startswith(f"def {info['grade_id']}(")
+            assert text.count(BEGIN_SOLUTION) == 1 and text.count(END_SOLUTION) == 1
+            assert text.index(BEGIN_SOLUTION) < text.index(END_SOLUTION)
+        for cell in tests:
+            info, text = meta(cell), source(cell)
+            function = info["grade_id"].removeprefix("test_")
+            assert (info["solution"], info["locked"]) == (False, True)
+            assert info["points"] == POINTS[(name, function)] > 0
+            assert text.count(BEGIN_HIDDEN) == 1 and text.count(END_HIDDEN) == 1
+            visible, hidden = text.split(BEGIN_HIDDEN)
+            assert f"{function}(" in visible, f"{function}: no visible check calls it"
+            assert f"{function}(" in hidden.split(END_HIDDEN)[0]
+            assert BEGIN_SOLUTION not in text
+    total = sum(meta(cell)["points"] for notebook in notebooks.values()
+                for cell in cells_of(notebook, "test"))
+    assert total == sum(POINTS.values())
+
+
+def test_no_test_or_helper_cell_reveals_solution_code(notebooks):
+    """Test cells hold no line of any solution; read-only cells none of their notebook's.
+
+    (A notebook's helpers are reference versions of earlier notebooks' functions, so
+    short loops like gradient_descent's may share lines with that notebook's solution.)
+    """
+    reference = solution_lines()
+    assert len(reference) > 50
+    for name, notebook in notebooks.items():
+        for cell in cells_of(notebook, "test"):
+            leaked = code_lines(source(cell)) & reference
+            assert not leaked, f"{name}/{meta(cell)['grade_id']} holds solution code: {leaked}"
+        own = solution_lines(name)
+        for cell in cells_of(notebook, "locked"):
+            leaked = code_lines(source(cell)) & own
+            assert not leaked, f"{name}/{meta(cell)['grade_id']} holds its solutions: {leaked}"
+        markdown = " ".join(source(c) for c in notebook["cells"] if c["cell_type"] == "markdown")
+        assert BEGIN_SOLUTION not in markdown and BEGIN_HIDDEN not in markdown
+
+
+def test_helpers_are_only_other_notebooks_functions(notebooks):
+    for name, notebook in notebooks.items():
+        helpers = [cell for cell in cells_of(notebook, "locked")
+                   if meta(cell)["grade_id"].endswith("-helpers")]
+        defined = set()
+        for cell in helpers:
+            defined |= set(re.findall(r"^def (\w+)\(", source(cell), re.MULTILINE))
+        assert defined <= set(HELPERS)
+        assert not defined & set(CONTRACT[name]), f"{name} gives away its own functions"
+        for helper in defined:   # only functions of notebooks earlier in the learning order
+            owner = next(module for module, functions in CONTRACT.items() if helper in functions)
+            assert MODULES.index(owner) < MODULES.index(name), (name, helper)
+    assert not cells_of(notebooks["derivatives"], "locked")[1:], "derivatives needs no helpers"
+
+
+def test_solutions_pass_every_test_cell_and_stubs_fail_them(notebooks):
+    for name, notebook in notebooks.items():
+        solved = run_notebook(notebook)
+        assert all(error == "" for error in solved.values()), (name, solved)
+        stubbed = run_notebook(notebook, stubs=True)
+        tests = [f"test_{function}" for function in CONTRACT[name]]
+        passing = [grade_id for grade_id in tests if stubbed[grade_id] == ""]
+        assert not passing, f"{name}: test cells pass with the stubs: {passing}"
+        assert all("NotImplementedError" in stubbed[grade_id] for grade_id in tests)
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=[entry.id for entry in CATALOGUE])
+def test_test_cells_judge_the_catalogue(entry, notebooks):
+    """Each catalogued mistake fails its function's test cell; each correct variant passes."""
+    outcome = run_notebook(notebooks[entry.module], replace={entry.function: entry.source})
+    verdict = outcome[f"test_{entry.function}"]
+    if entry.correct:
+        assert verdict == "", f"{entry.id} ({entry.summary}) is correct but failed: {verdict}"
+    else:
+        assert verdict, f"{entry.id} ({entry.summary}) passed its test cell"
+
+
+# --- (b) nbgrader itself ---------------------------------------------------------------
+
+def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+    return done
+
+
+def test_nbgrader_releases_and_autogrades_a_correct_and_a_wrong_student(tmp_path):
+    pytest.importorskip("nbgrader")
+    from nbgrader.api import Gradebook
+
+    root = tmp_path / "course"
+    source_folder = write_nbgrader_course(KIT, root)
+    nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+
+    release = root / "release" / ASSIGNMENT
+    for path in sorted(source_folder.glob("*.ipynb")):
+        released = json.loads((release / path.name).read_text())
+        text = "\n".join(source(cell) for cell in released["cells"])
+        assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text
+        leaked = code_lines(text) & solution_lines(path.stem)
+        assert not leaked, f"{path.name}: solution code released: {leaked}"
+        hidden, shown = set(), set()
+        for cell in json.loads(path.read_text())["cells"]:
+            outside, _, rest = source(cell).partition(BEGIN_HIDDEN)
+            region, _, after = rest.partition(END_HIDDEN)
+            hidden |= set(region.splitlines())
+            shown |= set(outside.splitlines()) | set(after.splitlines())
+        released_hidden = {line for line in hidden - shown if line.strip()} & set(text.splitlines())
+        assert not released_hidden, f"{path.name}: hidden tests released: {released_hidden}"
+        for cell in cells_of(released, "solution"):
+            assert "raise NotImplementedError()" in source(cell)
+
+    for student in ("alice", "bob"):   # alice hands in the solutions, bob a wrong mse
+        shutil.copytree(source_folder, root / "submitted" / student / ASSIGNMENT)
+    wrong = root / "submitted" / "bob" / ASSIGNMENT / "losses.ipynb"
+    notebook = json.loads(wrong.read_text())
+    [cell] = [cell for cell in notebook["cells"] if meta(cell).get("grade_id") == "mse"]
+    cell["source"] = WRONG_MSE.splitlines(keepends=True)
+    wrong.write_text(json.dumps(notebook))
+    nbgrader(root, "autograde", ASSIGNMENT, "--force")
+
+    total = sum(POINTS.values())
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gradebook:
+        alice = gradebook.find_submission(ASSIGNMENT, "alice")
+        bob = gradebook.find_submission(ASSIGNMENT, "bob")
+        assert (alice.score, alice.max_score) == (total, total)
+        assert (bob.score, bob.max_score) == (total - POINTS[("losses", "mse")], total)
+        assert gradebook.find_grade("test_mse", "losses", ASSIGNMENT, "bob").score == 0
+        for module in MODULES:
+            graded = gradebook.find_submission_notebook(module, ASSIGNMENT, "alice")
+            assert graded.score == sum(POINTS[(module, f)] for f in CONTRACT[module])
+
+
+# --- (c) notebooks as submissions -------------------------------------------------------
+
+def learner_notebook(notebook: dict) -> dict:
+    """A filled-in notebook with what learners add: magics, demos, a cell that fails."""
+    copy = json.loads(json.dumps(notebook))
+    extra = ["%matplotlib inline\n!pip list\nimport math\nprint(math.pi)",
+             "%%time\nsum(range(10))",
+             "demo = undefined_name + 1\nprint(demo)",
+             "for step in range(3):\n    print(step)",
+             "def broken(:\n    pass"]
+    for number, text in enumerate(extra):
+        copy["cells"].insert(3, {"cell_type": "code", "id": f"scratch-{number}",
+                                 "execution_count": None, "metadata": {}, "outputs": [],
+                                 "source": text.splitlines(keepends=True)})
+    return copy
+
+
+def test_extracted_notebooks_pass_the_public_checks(notebooks, tmp_path):
+    chosen = ["derivatives", "losses", "mini_project"]
+    folder = tmp_path / "submission"
+    for module in chosen:
+        path = tmp_path / "notebooks" / f"{module}.ipynb"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(learner_notebook(notebooks[module])))
+        assert extract_notebook(path, folder) == [f"{module}.py"]
+    text = (folder / "losses.py").read_text()
+    assert "# %matplotlib inline" in text and "# !pip list" in text and "# %%time" in text
+    assert "# print(math.pi)" in text and "# for step in range(3):" in text
+    assert "def broken" not in text.replace("# def broken", "")
+    loaded = LocalSubmission(folder)
+    assert not {module: loaded.import_problems.get(module) for module in chosen
+                if module in loaded.import_problems}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               *[f"tests/public/test_{module}.py" for module in chosen],
+               "--submission", str(folder)]
+    done = subprocess.run(command, cwd=KIT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert re.search(r"\b\d+ passed\b", done.stdout) and "failed" not in done.stdout
+
+
+def test_isolated_grader_gives_full_marks_to_the_extracted_course(course, tmp_path):
+    folder, out = tmp_path / "submission", tmp_path / "report"
+    written, notes = extract_notebooks(course / "source" / ASSIGNMENT, folder)
+    assert written == sorted(f"{module}.py" for module in MODULES) and notes == []
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--out",
+                           str(out)], cwd=KIT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((out / "grade.json").read_text())
+    assert result["score"] == result["max_score"] == sum(POINTS.values()), done.stdout
+
+
+def notebook_file(path: Path, cells: list[tuple[str, dict]]) -> Path:
+    """A minimal notebook of code cells: (source, nbgrader metadata or {})."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "id": f"c{i}", "execution_count": None,
+                   "metadata": {"nbgrader": info} if info else {}, "outputs": [],
+                   "source": text} for i, (text, info) in enumerate(cells)]}))
+    return path
+
+
+def test_any_notebook_becomes_the_modules_whose_functions_it_defines(notebooks, tmp_path):
+    homework = notebook_file(tmp_path / "homework.ipynb", [
+        ("import numpy as np", {}),
+        ("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))", {}),
+        ("def mse(y_pred, y):\n    return float(np.mean((y_pred - y) ** 2))", {}),
+        ("assert mse(np.ones(2), np.ones(2)) == 0", {"grade": True, "solution": False,
+                                                      "locked": True, "grade_id": "t",
+                                                      "points": 1, "schema_version": 3})])
+    folder = tmp_path / "out"
+    assert extract_notebook(homework, folder) == ["chain_rule.py", "losses.py"]
+    assert "assert mse" not in (folder / "losses.py").read_text()
+    # a renamed copy of our losses notebook is losses only: helper cells do not count
+    renamed = tmp_path / "losses-Copy1.ipynb"
+    renamed.write_text(json.dumps(notebooks["losses"]))
+    assert extract_notebook(renamed, tmp_path / "renamed") == ["losses.py"]
+    notes = notebook_file(tmp_path / "numpy.ipynb", [("x = 1", {})])
+    assert extract_notebook(notes, tmp_path / "none") == []
+
+
+def test_a_folder_of_notebooks(notebooks, tmp_path):
+    folder = tmp_path / "download"
+    (folder / "alice" / ".ipynb_checkpoints").mkdir(parents=True)
+    (folder / "alice" / "derivatives.ipynb").write_text(json.dumps(notebooks["derivatives"]))
+    (folder / "alice" / ".ipynb_checkpoints" / "minima-checkpoint.ipynb").write_text("{}")
+    (folder / "alice" / "broken.ipynb").write_text('{"cells": [')
+    notebook_file(folder / "alice" / "scratch.ipynb",
+                  [("def forward_difference(f, x, h=1e-5):\n    return 0.0", {})])
+    written, notes = extract_notebooks(folder, tmp_path / "staged")
+    assert written == ["derivatives.py"]
+    assert "return (f(x + h) - f(x)) / h" in (tmp_path / "staged" / "derivatives.py").read_text()
+    assert any("broken.ipynb" in note and "not a Jupyter notebook" in note for note in notes)
+    assert any("scratch.ipynb" in note for note in notes)
+
+
+@pytest.mark.parametrize("content", ['{"cells": [', "not json at all", "[1, 2]",
+                                     '{"nbformat": 4}', '{"cells": [1]}'])
+def test_a_file_that_is_not_a_notebook_is_a_value_error(tmp_path, content):
+    path = tmp_path / "derivatives.ipynb"
+    path.write_text(content)
+    with pytest.raises(ValueError) as problem:
+        extract_notebook(path, tmp_path / "out")
+    message = str(problem.value)
+    assert "\n" not in message and message.startswith("derivatives.ipynb: ")
+    assert not (tmp_path / "out").exists()
