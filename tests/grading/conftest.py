@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -33,3 +34,28 @@ def make_submission(tmp_path):
     def make(name: str = "submission", **edits) -> Path:
         return build(tmp_path / name, **edits)
     return make
+
+
+def find_chromium() -> str | None:
+    """Debian's chromium (or another Chromium) if installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """chromium(page, *flags) runs headless Chromium on a local page; skips without one."""
+    browser = find_chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+
+    def run(page: Path, *extra: str) -> subprocess.CompletedProcess:
+        command = [browser, "--headless", "--no-sandbox", "--disable-gpu",
+                   "--disable-background-networking", "--disable-component-update",
+                   "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                   "--hide-scrollbars", *extra, page.as_uri()]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+    return run

@@ -306,28 +306,10 @@ def test_command_line_rebuild_exits_0_or_2_with_one_line(hand_class, tmp_path):
 
 # ------------------------------------------------------------------ a real browser
 
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
-
-
-def chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
-    browser = find_chromium()
-    command = [browser, "--headless", "--no-sandbox", "--disable-gpu",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-               "--hide-scrollbars", *extra, page.as_uri()]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
-
-
-@pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed")
-def test_the_page_renders_its_charts_in_a_headless_browser(built, tmp_path):
+def test_the_page_renders_its_charts_in_a_headless_browser(built, tmp_path, chromium):
     hand_class, report = built
     page = hand_class / REPORT_HTML
-    dom = chromium(page, tmp_path / "profile", "--dump-dom")
+    dom = chromium(page, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', dom.stdout)
     assert len(images) == 3
@@ -341,7 +323,7 @@ def test_the_page_renders_its_charts_in_a_headless_browser(built, tmp_path):
                   "students (8 graded)", "not gradable", "Loss curves of the class"):
         assert words in text
     shot = tmp_path / "report.png"
-    done = chromium(page, tmp_path / "profile", "--window-size=1280,2400",
+    done = chromium(page, "--window-size=1280,2400",
                     f"--screenshot={shot}")
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
     pixels = mpimg.imread(shot)
