@@ -141,16 +141,20 @@ def die_with_parent() -> None:
 
 
 def write_grades_csv(out: Path, students: list[Student]) -> None:
-    """grades.csv from every finished student's grade.json (atomic; never torn)."""
-    rows = []
-    for student in students:
-        if is_done(out, student):
-            rows.append(formats.csv_row(load_grade(out / student.id / "grade.json"), MODULES))
+    """grades.csv and lms_grades.csv from every finished student's grade.json (atomic)."""
+    results = [load_grade(out / s.id / "grade.json") for s in students if is_done(out, s)]
+    write_csv(out / "grades.csv", formats.csv_header(MODULES),
+              [formats.csv_row(result, MODULES) for result in results])
+    write_csv(out / "lms_grades.csv", formats.LMS_HEADER,
+              [formats.lms_row(result) for result in results])
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(formats.csv_header(MODULES))
+    writer.writerow(header)
     writer.writerows(rows)
-    write_atomically(out / "grades.csv", buffer.getvalue())
+    write_atomically(path, buffer.getvalue())
 
 
 class Progress:

@@ -403,6 +403,20 @@ def csv_row(result: GradeResult, modules: Iterable[str]) -> list[str]:
             *[scores.get(module, "") for module in modules]]
 
 
+LMS_HEADER = ["Student ID", "Grade", "Max Grade", "Percent", "Feedback"]
+
+
+def lms_row(result: GradeResult) -> list[str]:
+    """One row of lms_grades.csv: what an LMS gradebook import takes (Canvas, Moodle,
+    Blackboard map columns by name), with a one-line feedback comment."""
+    weakest = [m.module for m in result.modules if m.score < m.max_score][:3]
+    comment = (f"{total_text(result)}. Work on: {', '.join(weakest)}. See feedback.html."
+               if weakest else f"{total_text(result)}. Full marks.")
+    notes = [n for n in result.notes if n.startswith("not graded:")]
+    return [clean(result.student), number_text(result.score), number_text(result.max_score),
+            str(percent(result.score, result.max_score)), clean(notes[0] if notes else comment)]
+
+
 # ---------------------------------------------------------------- JUnit XML
 
 def junit_tree(result: GradeResult) -> ET.Element:

@@ -176,6 +176,11 @@ def test_batch_grades_every_student_and_writes_grades_csv(small_class, tmp_path)
     assert header[:3] == ["student", "score", "max_score"] and "derivatives" in header
     for student in ("ada", "bob", "eve"):
         assert (out / student / "results.json").is_file()
+    with (out / "lms_grades.csv").open() as handle:
+        lms = {row["Student ID"]: row for row in csv.DictReader(handle)}
+    assert lms["ada"]["Percent"] == "100" and "Full marks" in lms["ada"]["Feedback"]
+    assert "losses" in lms["bob"]["Feedback"] and lms["bob"]["Grade"] == rows["bob"]["score"]
+    assert lms["eve"]["Feedback"].startswith("not graded:")
 
 
 def test_a_killed_batch_resumes_without_regrading_or_torn_files(small_class, tmp_path):
