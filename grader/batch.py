@@ -13,6 +13,7 @@ import csv
 import ctypes
 import io
 import os
+import queue
 import re
 import shutil
 import signal
@@ -26,7 +27,7 @@ from pathlib import Path
 from grader import class_report, formats
 from grader.contract import MODULES
 from grader.results import load_grade, write_atomically
-from grader.sandbox import protect
+from grader.sandbox import CPU_VARIABLE, protect
 
 PARTIAL_PREFIX = ".partial-"
 STUDENT_TIMEOUT = 900          # seconds: a grading process past this is killed and retried
@@ -67,8 +68,11 @@ def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all") -> in
     prepare(out)
     todo = [s for s in students if not is_done(out, s)]
     progress = Progress(len(students), len(students) - len(todo))
+    cpus: queue.Queue[int] = queue.Queue()
+    for slot in range(jobs):
+        cpus.put(slot)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_student, s, out, suites): s for s in todo}
+        futures = {pool.submit(grade_student, s, out, suites, cpus): s for s in todo}
         for future in as_completed(futures):
             line = future.result()
             write_grades_csv(out, students)
@@ -100,15 +104,23 @@ def is_done(out: Path, student: Student) -> bool:
     return (out / student.id / "grade.json").is_file()
 
 
-def grade_student(student: Student, out: Path, suites: str) -> str:
-    """Grade one student in a child process; returns its progress line."""
+def grade_student(student: Student, out: Path, suites: str, cpus: queue.Queue) -> str:
+    """Grade one student in a child process on a CPU of its own; its progress line."""
+    cpu = cpus.get()
+    try:
+        return grade_on(student, out, suites, {**os.environ, CPU_VARIABLE: str(cpu)})
+    finally:
+        cpus.put(cpu)
+
+
+def grade_on(student: Student, out: Path, suites: str, environment: dict) -> str:
     partial = out / f"{PARTIAL_PREFIX}{student.id}-{os.getpid()}"
     command = [sys.executable, "-m", "grader", "grade", str(student.path), "--out",
                str(partial), "--student", student.id, "--tests", suites, "--zero-if-unreadable"]
     reason = ""
     for _ in range(ATTEMPTS):
         shutil.rmtree(partial, ignore_errors=True)
-        reason = run_child(command)
+        reason = run_child(command, environment)
         if not reason and (partial / "grade.json").is_file():
             final = out / student.id
             shutil.rmtree(final, ignore_errors=True)
@@ -119,11 +131,12 @@ def grade_student(student: Student, out: Path, suites: str) -> str:
     return f"{student.id}: NOT GRADED ({reason}); rerun the batch to retry"
 
 
-def run_child(command: list[str]) -> str:
+def run_child(command: list[str], environment: dict) -> str:
     """Run a grading process; '' on success, else a one-line reason."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=STUDENT_TIMEOUT,
-                              preexec_fn=die_with_parent, stdin=subprocess.DEVNULL)
+                              preexec_fn=die_with_parent, stdin=subprocess.DEVNULL,
+                              env=environment)
     except subprocess.TimeoutExpired:
         return f"grading took longer than {STUDENT_TIMEOUT} s"
     if done.returncode == 0:

@@ -50,7 +50,8 @@ def stage(path: Path) -> StagedSubmission:
         if path.suffix.lower() == ".ipynb" and path.is_file():
             stage_notebooks(path, staged, str(path))
         elif path.is_dir():
-            found = [p.relative_to(path) for p in [*path.glob("*.py"), *path.glob("*/*.py")]]
+            found = [p.relative_to(path) for p in [*path.glob("*.py"), *path.glob("*/*.py")]
+                     if not p.parent.is_symlink()]    # a linked folder may point anywhere
             if not found and [*path.glob("*.ipynb"), *path.glob("*/*.ipynb")]:
                 stage_notebooks(path, staged, str(path))
             else:
@@ -101,6 +102,8 @@ def locate_modules(files: list[PurePosixPath | Path], label: str) -> PurePosixPa
 
 def copy_modules(source: Path, staged: StagedSubmission) -> None:
     """Copy the regular .py files of source (not following symlinks) into staged.folder."""
+    if source.is_symlink():
+        raise NotASubmission(f"{source}: is a symbolic link; point to the folder itself")
     staged.folder.mkdir(parents=True)
     for path in sorted(source.iterdir()):
         info = path.lstat()

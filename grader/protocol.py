@@ -28,8 +28,8 @@ import numpy as np
 
 MAX_HEADER = 16 * 1024 * 1024
 MAX_BUFFERS = 4096
-MAX_BUFFER = 256 * 1024 * 1024
-MAX_TOTAL = 512 * 1024 * 1024
+MAX_BUFFER = 64 * 1024 * 1024     # no check needs more than 8 million float64 numbers
+MAX_TOTAL = 64 * 1024 * 1024
 
 
 class ProtocolError(Exception):
@@ -146,18 +146,31 @@ def _array(value: dict, buffers: list[bytes], used: set) -> np.ndarray:
 class Channel:
     """Frames over a pair of pipe file descriptors, with deadlines on reads."""
 
-    def __init__(self, read_fd: int, write_fd: int):
+    def __init__(self, read_fd: int, write_fd: int, nonblocking_writes: bool = False):
         self.read_fd, self.write_fd = read_fd, write_fd
         self._pending = bytearray()  # bytes read ahead of the current frame
+        if nonblocking_writes:       # so a peer that stops reading cannot block us forever
+            os.set_blocking(write_fd, False)
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: bytes, deadline: float | None = None) -> None:
+        """Write the whole frame; ChannelTimeout if the peer stops reading past deadline."""
         view = memoryview(frame)
         while view:
             try:
                 written = os.write(self.write_fd, view)
-            except (BrokenPipeError, OSError):
+            except BlockingIOError:
+                written = 0
+            except OSError:
                 raise ChannelClosed("the peer closed the channel") from None
             view = view[written:]
+            if view and not self._writable(deadline):
+                raise ChannelTimeout()
+
+    def _writable(self, deadline: float | None) -> bool:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            return False
+        return bool(select.select([], [self.write_fd], [], wait)[1])
 
     def receive(self, deadline: float | None = None) -> tuple[bytes, list[bytes]]:
         """(header, buffers) of the next frame; raises ChannelTimeout past deadline."""

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from grader import errors
@@ -134,11 +135,32 @@ class CheckRecorder:
         if existing and not existing.passed:
             return  # keep the first failure (setup or call) of a check
         owner = item.stash.get(CALLS, None)
+        # calls are kept only to explain a failure, and never with huge results
+        calls = [] if passed or owner is None else [c for c in owner.calls if small(c.result)]
         self.records[item.nodeid] = CheckRecord(
             name=check_name(item), module=check_module(item), suite=suite,
             points=check_points(item), passed=passed, message=message, kind=kind,
             nodeid=item.nodeid, description=check_description(item),
-            calls=list(owner.calls) if owner else [])
+            calls=calls)
+
+
+KEPT_RESULT_NUMBERS = 1_000_000
+
+
+def small(value: Any) -> bool:
+    """Does a plain result hold at most KEPT_RESULT_NUMBERS numbers?"""
+    budget = [KEPT_RESULT_NUMBERS]
+
+    def fits(item: Any) -> bool:
+        if isinstance(item, np.ndarray):
+            budget[0] -= item.size
+        elif isinstance(item, (list, tuple)):
+            budget[0] -= len(item)
+            return budget[0] >= 0 and all(fits(v) for v in item)
+        elif isinstance(item, dict):
+            return all(fits(v) for v in item.values())
+        return budget[0] >= 0
+    return fits(value)
 
 
 def failure_text(excinfo: pytest.ExceptionInfo, suite: str) -> tuple[str, str]:

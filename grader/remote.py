@@ -21,6 +21,8 @@ from grader.plain import NotPlainData, to_plain
 from grader.sandbox import Limits, WorkerProcess, WorkerSpace, start_worker
 from grader.submission import CallRecord, Submission
 
+MAX_FAILED_STARTS = 2
+
 PROBLEMS = {
     "missing-module": errors.MissingModule,
     "import-error": errors.ModuleImportFailed,
@@ -42,6 +44,7 @@ class IsolatedSubmission(Submission):
         self.timed_out: dict[str, str] = {}     # "module.function" -> message
         self.time_used = 0.0
         self.workers_started = 0
+        self.failed_starts = 0
 
     # -- the call -------------------------------------------------------------------
 
@@ -70,12 +73,12 @@ class IsolatedSubmission(Submission):
         remaining = max(self.limits.total_seconds - self.time_used, 0.1)
         deadline = started + min(self.limits.call_seconds, remaining)
         try:
-            worker.channel.send(frame)
+            worker.channel.send(frame, deadline)
             while True:
                 message = protocol.decode(*worker.channel.receive(deadline))
                 if message.get("op") != "callback":
                     return self._outcome(qualname, message, record)
-                worker.channel.send(self._callback(message, callables, record))
+                worker.channel.send(self._callback(message, callables, record), deadline)
         except protocol.ChannelTimeout:
             self._discard_worker()
             if remaining < self.limits.call_seconds:
@@ -124,21 +127,33 @@ class IsolatedSubmission(Submission):
     # -- worker lifecycle -------------------------------------------------------------
 
     def _worker(self) -> WorkerProcess:
+        """The live worker, or a fresh one; its start counts against the time budget."""
         if self.worker is None:
-            worker = start_worker(self.space, self.limits)
-            self.workers_started += 1
+            if self.failed_starts >= MAX_FAILED_STARTS:
+                raise errors.WorkerDied("not run: the worker failed to start "
+                                        f"{MAX_FAILED_STARTS} times")
+            started = time.monotonic()
             try:
-                ready = protocol.decode(*worker.channel.receive(
-                    time.monotonic() + self.limits.startup_seconds))
-            except (protocol.ChannelTimeout, protocol.ChannelClosed, protocol.ProtocolError):
-                reason = worker.exit_description() if worker.process.poll() is not None else ""
-                worker.kill()
-                raise errors.WorkerDied(f"the worker could not start {reason}".strip()) from None
-            if ready.get("op") != "ready":
-                worker.kill()
-                raise errors.WorkerDied("the worker did not start properly")
-            self.worker = worker
+                self.worker = self._start()
+            finally:
+                self.time_used += time.monotonic() - started
         return self.worker
+
+    def _start(self) -> WorkerProcess:
+        worker = start_worker(self.space, self.limits)
+        self.workers_started += 1
+        budget = max(self.limits.total_seconds - self.time_used, 0.1)
+        try:
+            ready = protocol.decode(*worker.channel.receive(
+                time.monotonic() + min(self.limits.startup_seconds, budget)))
+        except (protocol.ChannelTimeout, protocol.ChannelClosed, protocol.ProtocolError):
+            ready = {}
+        if ready.get("op") != "ready":
+            reason = worker.exit_description()
+            worker.kill()
+            self.failed_starts += 1
+            raise errors.WorkerDied(f"the worker could not start ({reason})")
+        return worker
 
     def _discard_worker(self) -> None:
         if self.worker is not None:

@@ -57,7 +57,7 @@ def grade(folder: Path, out_dir: Path, options: GradeOptions) -> GradeResult:
     started = time.monotonic()
     paths = suite_paths(options)
     if options.isolate:
-        protect([options.kit / "tests", options.kit / "solutions", out_dir])
+        protect([options.kit, out_dir])     # the whole kit: tests, solutions, .git
     submission = open_submission(folder, options, out_dir)
     try:
         records = run_suites(submission, folder, paths, options.kit)
