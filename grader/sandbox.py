@@ -51,9 +51,9 @@ def default_memory_bytes() -> int:
 class Limits:
     """Per-submission resource limits (seconds, bytes, counts)."""
 
-    call_seconds: float = 5.0        # wall time of one learner call, callbacks included
+    call_seconds: float = 3.0        # wall time of one learner call, callbacks included
     startup_seconds: float = 30.0    # the worker's own start (python + numpy)
-    total_seconds: float = 120.0     # all learner calls of one submission together
+    total_seconds: float = 40.0      # all learner calls (and worker starts) of one submission
     cpu_seconds: int = 120           # CPU time of one worker process
     memory_bytes: int = field(default_factory=default_memory_bytes)  # one worker's address space
     file_bytes: int = 32 << 20       # largest file the worker may write (output log included)
