@@ -49,15 +49,13 @@ def warm_up() -> None:
 
     from grader import worker  # noqa: F401
 
-    figure = Figure(figsize=(2, 2))                 # load fonts, text layout and Agg once
-    axes = figure.subplots()
-    axes.plot([1, 2, 3], [3.0, 2.0, 1.0], label="loss")
-    axes.set_yscale("log")
-    axes.set_xlabel("iteration")
-    axes.set_title("warm-up")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(os.devnull, format="png")
+    warm = Figure(figsize=(2, 2))                   # load fonts, text layout and Agg once
+    panel = warm.subplots()
+    panel.semilogy([1, 2, 3], [3.0, 2.0, 1.0], label="warm-up")
+    panel.set(xlabel="x", ylabel="y", title="warm-up")
+    panel.legend(loc="best")
+    warm.tight_layout(pad=1.0)
+    warm.savefig(os.devnull, format="png")
 
 
 class Factory:
