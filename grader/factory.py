@@ -201,8 +201,8 @@ def children_of(parent: int) -> list[int]:
 def become_worker(request: dict, fds: list[int]) -> None:
     """In the forked child: take the worker's descriptors, limits and uid, then serve."""
     try:
+        factory = os.getppid()
         os.setsid()
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)         # dies with the factory
         for number in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGTERM, signal.SIGINT):
             signal.signal(number, signal.SIG_DFL)
         place_descriptors(fds)
@@ -215,6 +215,9 @@ def become_worker(request: dict, fds: list[int]) -> None:
             os.setgroups([])
             os.setgid(int(uid))
             os.setuid(int(uid))
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # dies with the factory (after setuid,
+        if os.getppid() != factory:               # which clears it); already gone: stop
+            return
         from grader import worker
         worker.main([str(CHANNEL_FDS[0]), str(CHANNEL_FDS[1]), request["submission"]])
     except BaseException as exc:  # noqa: BLE001 - report why this worker could not start

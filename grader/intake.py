@@ -56,6 +56,8 @@ def stage(path: Path) -> StagedSubmission:
                 stage_notebooks(path, staged, str(path))
             else:
                 copy_modules(path / locate_modules(found, str(path)), staged)
+        elif not stat.S_ISREG(path.stat().st_mode):
+            raise NotASubmission(f"{path}: not a folder, .zip or .ipynb (not a regular file)")
         elif zipfile.is_zipfile(path):
             extract_modules(path, staged)
         elif path.suffix == ".zip":

@@ -133,12 +133,15 @@ def _array(value: dict, buffers: list[bytes], used: set) -> np.ndarray:
     if type(index) is not int or not 0 <= index < len(buffers) or index in used:
         raise ProtocolError("array refers to a missing buffer")
     if type(shape) is not list or len(shape) > 32 or not all(
-            type(n) is int and 0 <= n for n in shape):
+            type(n) is int and 0 <= n < 2**31 for n in shape):
         raise ProtocolError("array has a malformed shape")
     if math.prod(shape) * 8 != len(buffers[index]):
         raise ProtocolError("array shape does not match its buffer")
     used.add(index)
-    return np.frombuffer(buffers[index], dtype="<f8").reshape(shape).astype(np.float64)
+    try:
+        return np.frombuffer(buffers[index], dtype="<f8").reshape(shape).astype(np.float64)
+    except (ValueError, MemoryError) as exc:
+        raise ProtocolError(f"array cannot be built ({type(exc).__name__})") from None
 
 
 # --------------------------------------------------------------------------- file descriptors

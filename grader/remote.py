@@ -45,6 +45,7 @@ class IsolatedSubmission(Submission):
         self.time_used = 0.0
         self.workers_started = 0
         self.failed_starts = 0
+        self.calls_sent = 0
 
     # -- the call -------------------------------------------------------------------
 
@@ -52,8 +53,10 @@ class IsolatedSubmission(Submission):
         qualname = f"{module}.{name}"
         self._refuse_if_spent(qualname)
         callables: list[Callable] = []
-        frame = protocol.encode({"op": "call", "module": module, "function": name,
-                                 "args": list(record.args), "kwargs": record.kwargs}, callables)
+        self.calls_sent += 1
+        frame = protocol.encode({"op": "call", "call": self.calls_sent, "module": module,
+                                 "function": name, "args": list(record.args),
+                                 "kwargs": record.kwargs}, callables)
         worker = self._worker()
         started = time.monotonic()
         try:
@@ -76,6 +79,8 @@ class IsolatedSubmission(Submission):
             worker.channel.send(frame, deadline)
             while True:
                 message = protocol.decode(*worker.channel.receive(deadline))
+                if message.get("call") != self.calls_sent:    # out of turn: forged or stale
+                    raise protocol.ProtocolError("a reply to another call")
                 if message.get("op") != "callback":
                     return self._outcome(qualname, message, record)
                 worker.channel.send(self._callback(message, callables, record), deadline)

@@ -31,6 +31,7 @@ class Worker:
     def __init__(self, channel: protocol.Channel, folder: Path):
         self.channel, self.folder = channel, folder
         self.modules: dict[str, Any] = {}
+        self.call: Any = None                   # the id of the call being answered
 
     def serve(self) -> None:
         while True:
@@ -38,7 +39,10 @@ class Worker:
             message = protocol.decode(header, buffers, make_callable=self.callback_stub)
             if message.get("op") != "call":
                 return
-            self.channel.send(protocol.encode(self.answer(message)))
+            self.call = message.get("call")
+            answer = self.answer(message)
+            flush_output()                      # what the learner printed reaches the log
+            self.channel.send(protocol.encode({**answer, "call": self.call}))
 
     def callback_stub(self, number: int) -> Any:
         """A stand-in for the grader's callable `number`: calling it asks the grader."""
@@ -48,7 +52,7 @@ class Worker:
             except NotPlainData as exc:
                 raise TypeError(f"a function given to you was called with {exc}") from None
             self.channel.send(protocol.encode({"op": "callback", "id": number,
-                                               "args": plain_args}))
+                                               "call": self.call, "args": plain_args}))
             reply = protocol.decode(*self.channel.receive())
             if reply.get("op") != "callback_result":
                 raise CallbackFailed(str(reply.get("message", "the callback failed")))
@@ -110,6 +114,14 @@ class Worker:
                                "or a tuple/list/dict of those"}
         notes = [errors.cap(f"{w.category.__name__}: {w.message}", 200) for w in caught[:5]]
         return {"op": "result", "value": value, "warnings": notes}
+
+
+def flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a learner may have replaced or closed them
+            pass
 
 
 def changed_positions(before: tuple, args: list, kwargs: dict) -> list:
