@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from grader import errors, protocol
-from grader.contract import parameter_names
 from grader.plain import NotPlainData, to_plain
 from grader.sandbox import Limits, WorkerProcess, WorkerSpace, start_worker
-from grader.submission import CallRecord, Submission
+from grader.submission import CallRecord, Submission, argument_name
 
 MAX_FAILED_STARTS = 2
 
@@ -182,14 +181,6 @@ def _strings(values: Any) -> list[str]:
 def _argument_names(qualname: str, positions: Any) -> list[str]:
     if type(positions) is not list or len(positions) > 64:
         raise protocol.ProtocolError("malformed list of changed arguments")
-    module, _, function = qualname.partition(".")
-    params = parameter_names(module, function)
-    names = []
-    for position in positions:
-        if type(position) is int and 0 <= position < 64:
-            names.append(params[position] if position < len(params) else f"argument {position + 1}")
-        elif type(position) is str:
-            names.append(position[:40])
-        else:
-            raise protocol.ProtocolError("malformed list of changed arguments")
-    return names
+    if not all((type(p) is int and 0 <= p < 64) or type(p) is str for p in positions):
+        raise protocol.ProtocolError("malformed list of changed arguments")
+    return [argument_name(qualname, p if type(p) is int else p[:40]) for p in positions]

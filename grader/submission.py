@@ -120,18 +120,24 @@ def _plain_args(values: Any) -> Any:
     return to_plain(values)
 
 
-def changed_arguments(module: str, name: str, sent: CallRecord, after_args: tuple,
-                      after_kwargs: dict) -> list[str]:
-    """Names of the arguments whose plain value differs after the call."""
-    params = parameter_names(module, name)
-    changed = []
-    for index, (before, after) in enumerate(zip(sent.args, after_args)):
-        if not callable(before) and not _same_after(before, after):
-            changed.append(params[index] if index < len(params) else f"argument {index + 1}")
-    for key, before in sent.kwargs.items():
-        if not callable(before) and not _same_after(before, after_kwargs.get(key)):
-            changed.append(key)
+def changed_positions(before_args: Any, before_kwargs: dict, args: Any,
+                      kwargs: dict) -> list[int | str]:
+    """Indices of positional, and names of keyword, arguments whose plain value changed."""
+    changed: list[int | str] = [
+        index for index, (before, after) in enumerate(zip(before_args, args))
+        if not callable(before) and not _same_after(before, after)]
+    changed += [key for key, before in before_kwargs.items()
+                if not callable(before) and not _same_after(before, kwargs.get(key))]
     return changed
+
+
+def argument_name(qualname: str, position: int | str) -> str:
+    """The contract's name of a changed argument ("w"), from its index or keyword."""
+    if isinstance(position, str):
+        return position
+    module, _, function = qualname.partition(".")
+    params = parameter_names(module, function)
+    return params[position] if position < len(params) else f"argument {position + 1}"
 
 
 def _same_after(before: Any, after: Any) -> bool:
@@ -201,7 +207,8 @@ def invoke_in_process(function: Callable, record: CallRecord, folder: Path) -> A
             raise errors.LearnerRaised(f"{record.function} raised "
                                        f"{describe_exception(exc, folder)}") from None
     record.warnings = [errors.cap(f"{w.category.__name__}: {w.message}", 200) for w in caught]
-    record.mutated = changed_arguments(module, name, record, args, kwargs)
+    record.mutated = [argument_name(record.function, position)
+                      for position in changed_positions(record.args, record.kwargs, args, kwargs)]
     return plain_result(module, name, result)
 
 

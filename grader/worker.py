@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from grader import errors, protocol
-from grader.plain import NotPlainData, same_plain, to_plain
-from grader.submission import FLOAT_WARNINGS, describe_exception
+from grader.plain import NotPlainData, to_plain
+from grader.submission import FLOAT_WARNINGS, changed_positions, describe_exception
 
 
 class CallbackFailed(Exception):
@@ -69,7 +69,7 @@ class Worker:
         before = (copy.deepcopy(args), copy.deepcopy(kwargs))
         outcome = self.invoke(function, f"{module}.{name}", args, kwargs)
         if outcome.get("op") == "result":
-            outcome["mutated"] = changed_positions(before, args, kwargs)
+            outcome["mutated"] = changed_positions(*before, args, kwargs)
         return outcome
 
     def function(self, module: str, name: str) -> Any:
@@ -122,23 +122,6 @@ def flush_output() -> None:
             stream.flush()
         except Exception:  # a learner may have replaced or closed them
             pass
-
-
-def changed_positions(before: tuple, args: list, kwargs: dict) -> list:
-    """Indices of positional and names of keyword arguments whose value changed."""
-    old_args, old_kwargs = before
-    changed: list = [i for i, (old, new) in enumerate(zip(old_args, args))
-                     if not callable(old) and not _same(old, new)]
-    changed += [key for key, old in old_kwargs.items()
-                if not callable(old) and not _same(old, kwargs.get(key))]
-    return changed
-
-
-def _same(old: Any, new: Any) -> bool:
-    try:
-        return same_plain(old, to_plain(new))
-    except NotPlainData:
-        return False
 
 
 def main(argv: list[str]) -> None:

@@ -1156,7 +1156,7 @@ ATTACKS = [
             import sys as _sys
             _worker = _sys.modules.get("grader.worker")
             if _worker is not None:
-                _worker.changed_positions = lambda before, args, kwargs: []
+                _worker.changed_positions = lambda *arguments: []
 
             def gd_step(w, grad, lr):
                 w -= lr * grad
