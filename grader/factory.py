@@ -24,6 +24,7 @@ import gc
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import stat
@@ -107,6 +108,7 @@ class Factory:
             pass
         if uid is not None:
             kill_uid(int(uid))
+            remove_files_of(int(uid))
         self.kill_orphans(keep=self.workers - {pid})
         return self.wait(pid, 5.0)
 
@@ -150,6 +152,7 @@ class Factory:
                 pass
         for uid in self.uids:
             kill_uid(uid)
+            remove_files_of(uid)
         self.kill_orphans(keep=set())
         os._exit(0)
 
@@ -169,6 +172,29 @@ def kill_uid(uid: int, rounds: int = 5) -> None:
         os.waitpid(child, 0)
         if not any(owner == uid for owner in process_owners()):
             return
+
+
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid: int) -> None:
+    """Delete what uid left in the world-writable folders (so no later grade, which may
+    get the same uid, can read it); a worker's own work/ folder goes with its space."""
+    for folder in SHARED_FOLDERS:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
 
 
 def process_owners() -> list[int]:
