@@ -80,6 +80,15 @@ def expect_close(got: Any, want: Any, what: str, rtol: float = 1e-7, atol: float
              f"{gap:.2g} (allowed: {rtol:.0e})")
 
 
+def expect_float_list(values: Any, what: str) -> list[float]:
+    """A learner's list of numbers (a 1-D array is accepted too) as a list of floats."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = list(values)
+    expect(isinstance(values, (list, tuple)),
+           f"{what} should be a list of floats, but came back as {type(values).__name__}")
+    return [expect_float(v, f"{what}: an entry") for v in values]
+
+
 def expect_finite(got: Any, what: str) -> None:
     """Every number in got must be finite (no inf, no nan)."""
     values = np.asarray(got, dtype=float)

@@ -9,6 +9,7 @@ from grader.expect import (
     expect_close,
     expect_equal_length,
     expect_float,
+    expect_float_list,
     expect_unchanged,
 )
 
@@ -68,22 +69,13 @@ def _descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8, beta=None):
     return w, losses
 
 
-def _numbers(values, what):
-    """A learner's list of losses as a list of floats (a 1-D array is accepted too)."""
-    if isinstance(values, np.ndarray) and values.ndim == 1:
-        values = list(values)
-    expect(isinstance(values, (list, tuple)),
-           f"{what} should be a list of floats, but came back as {type(values).__name__}")
-    return [expect_float(v, f"{what}: an entry") for v in values]
-
-
 def _run(function, what, *args, **kwargs):
     """Call a learner descent function; check the (w, losses) shape of its result."""
     result = function(*args, **kwargs)
     expect(isinstance(result, (tuple, list)) and len(result) == 2,
            f"{what} should return a pair (w, losses), but returned {type(result).__name__}")
     w, losses = result
-    return w, _numbers(losses, f"{what}: losses")
+    return w, expect_float_list(losses, f"{what}: losses")
 
 
 def _expect_run(got, want, what, rtol=1e-9):

@@ -10,7 +10,7 @@ from grader.expect import (
     expect_array,
     expect_close,
     expect_equal_length,
-    expect_float,
+    expect_float_list,
     expect_unchanged,
 )
 
@@ -45,21 +45,12 @@ def _train(X, y, lr, n_steps, lam=0.0):
     return w, losses
 
 
-def _numbers(values, what):
-    """A learner's list of losses as a list of floats (a 1-D array is accepted too)."""
-    if isinstance(values, np.ndarray) and values.ndim == 1:
-        values = list(values)
-    expect(isinstance(values, (list, tuple)),
-           f"{what} should be a list of floats, but came back as {type(values).__name__}")
-    return [expect_float(v, f"{what}: an entry") for v in values]
-
-
 def _fit(submission, what, *args, **kwargs):
     result = submission.mini_project.train_logistic_regression(*args, **kwargs)
     expect(isinstance(result, (tuple, list)) and len(result) == 2,
            f"{what} should return a pair (w, losses), but returned {type(result).__name__}")
     w, losses = result
-    return w, _numbers(losses, f"{what}: losses")
+    return w, expect_float_list(losses, f"{what}: losses")
 
 
 def _expect_fit(got, want, what):
@@ -143,7 +134,7 @@ def test_sweep_one_curve_per_rate(submission):
     expect_equal_length(curves, len(lrs), "learning_rate_sweep: the list of curves")
     for i, lr in enumerate(lrs):
         what = f"learning_rate_sweep: curve {i} (lr={lr})"
-        curve = _numbers(curves[i], what)
+        curve = expect_float_list(curves[i], what)
         want = _train(X, y, lr, 10)[1]
         expect_equal_length(curve, len(want), what)
         expect_close(curve, want, what, rtol=1e-9, atol=1e-12)
