@@ -10,7 +10,8 @@ Frame:  u32 header length | header (UTF-8 JSON) | u32 buffer count | (u64 length
 Values: JSON scalars and lists as themselves, and tagged objects:
         {"$a": i, "s": [shape]} array from buffer i;  {"$t": [...]} tuple;
         {"$d": [[key, value], ...]} dict;  {"$f": "nan" | "inf" | "-inf"} float;
-        {"$c": n} the caller's callable number n.
+        {"$c": n} the caller's callable number n;
+        {"$x": [family, part, params]} a grader.formulas.Formula, rebuilt by the worker.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from grader import formulas
 
 MAX_HEADER = 16 * 1024 * 1024
 MAX_BUFFERS = 4096
@@ -72,6 +75,8 @@ def _pack(value: Any, buffers: list[bytes], callables: list | None) -> Any:
         return {"$t": [_pack(item, buffers, callables) for item in value]}
     if kind is dict:
         return {"$d": [[str(k), _pack(v, buffers, callables)] for k, v in value.items()]}
+    if callables is not None and kind is formulas.Formula:   # evaluated in the worker
+        return {"$x": [value.family, value.part, _pack(value.params, buffers, callables)]}
     if callables is not None and callable(value):
         callables.append(value)
         return {"$c": len(callables) - 1}
@@ -116,6 +121,9 @@ def _unpack(value: Any, buffers: list[bytes], make_callable: Any, used: set, dep
         return float(value["$f"])
     if "$c" in value and type(value["$c"]) is int and make_callable is not None:
         return make_callable(value["$c"])
+    if "$x" in value and type(value["$x"]) is list and len(value["$x"]) == 3 \
+            and make_callable is not None:
+        return _formula(value["$x"], buffers, make_callable, used, depth)
     raise ProtocolError("unknown tagged value in message")
 
 
@@ -126,6 +134,15 @@ def _dict(pairs: list, buffers: list[bytes], make_callable: Any, used: set, dept
             raise ProtocolError("malformed dict entry")
         result[pair[0]] = _unpack(pair[1], buffers, make_callable, used, depth + 1)
     return result
+
+
+def _formula(parts: list, buffers: list[bytes], make_callable: Any, used: set,
+             depth: int) -> formulas.Formula:
+    family, part, params = parts
+    try:
+        return formulas.rebuild(family, part, _unpack(params, buffers, None, used, depth + 1))
+    except ValueError as exc:
+        raise ProtocolError(str(exc)) from None
 
 
 def _array(value: dict, buffers: list[bytes], used: set) -> np.ndarray:

@@ -58,16 +58,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="folder of learner modules to test (default: exercises/)")
     group.addoption("--results-json", default=None, metavar="FILE",
                     help="write every check's name, points and outcome to FILE")
+    group.addoption("--isolate", action="store_true",
+                    help="run learner code in the grader's sandboxed worker, as grading does")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", POINTS_MARKER_HELP)
     config.stash[RECORDER] = CheckRecorder()
+    if config.getoption("--isolate", False) and SUBMISSION_FACTORY not in config.stash:
+        from grader import sandbox
+        sandbox.protect([config.rootpath])
+        sandbox.worker_factory()        # it warms up while pytest collects
+        config.stash[SUBMISSION_FACTORY] = isolated_submission
     config.stash.setdefault(SUBMISSION_FACTORY, local_submission)
 
 
 def local_submission(config: pytest.Config, folder: Path) -> Submission:
     return LocalSubmission(folder)
+
+
+def isolated_submission(config: pytest.Config, folder: Path) -> Submission:
+    from grader.remote import IsolatedSubmission
+    submission = IsolatedSubmission(folder)
+    config.add_cleanup(submission.close)
+    return submission
 
 
 def submission_folder(config: pytest.Config) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 
 from grader import errors, protocol
 from grader.plain import NotPlainData, to_plain
-from grader.sandbox import Limits, WorkerProcess, WorkerSpace, start_worker
+from grader.sandbox import Limits, WorkerProcess, WorkerSpace, start_worker, worker_factory
 from grader.submission import CallRecord, Submission, argument_name
 
 MAX_FAILED_STARTS = 2
@@ -45,6 +45,7 @@ class IsolatedSubmission(Submission):
         self.workers_started = 0
         self.failed_starts = 0
         self.calls_sent = 0
+        worker_factory()                # starts warming up now, if it is not running yet
 
     # -- the call -------------------------------------------------------------------
 

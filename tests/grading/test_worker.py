@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -204,3 +206,24 @@ def test_files_a_worker_leaves_in_shared_folders_are_removed(isolated, make_subm
     assert Path(f"/tmp/{token}.txt").exists()
     submission.close()
     assert not Path(f"/tmp/{token}.txt").exists() and not Path(f"/dev/shm/{token}").exists()
+
+
+def test_pytest_isolate_runs_the_suites_with_learner_code_in_the_worker(make_submission):
+    """`pytest --isolate` (the benchmark's isolated run) really puts learner code in the worker."""
+    folder = make_submission(append={"derivatives": """
+        import os as _os
+        _right = forward_difference
+
+        def forward_difference(f, x, h=1e-5):   # right only inside the grader's worker
+            value = _right(f, x, h)
+            return value if _os.environ.get("CALCGRADER_WORKER") else value + 1.0
+    """})
+    kit = Path(__file__).resolve().parents[2]
+    suite = kit / "tests" / "public" / "test_derivatives.py"
+    command = [sys.executable, "-m", "pytest", str(suite),
+               "--submission", str(folder), "-q", "-p", "no:cacheprovider", "-k", "forward"]
+    in_process = subprocess.run(command, cwd=kit, capture_output=True, text=True, timeout=300)
+    isolated = subprocess.run([*command, "--isolate"], cwd=kit, capture_output=True, text=True,
+                              timeout=300)
+    assert in_process.returncode == 1 and " failed" in in_process.stdout
+    assert isolated.returncode == 0 and " passed" in isolated.stdout, isolated.stdout[-500:]

@@ -12,6 +12,7 @@ from grader.expect import (
     expect_float_list,
     expect_unchanged,
 )
+from grader.formulas import quadratic  # (loss, grad), evaluated beside learner code
 
 
 def _rotation(d, rng):
@@ -24,18 +25,6 @@ def _spd(eigs, rng):
     Q = _rotation(len(eigs), rng)
     A = Q @ np.diag(eigs) @ Q.T
     return (A + A.T) / 2
-
-
-def _quadratic(A, w_star, offset=0.0):
-    """L(w) = 0.5 (w - w*)^T A (w - w*) + offset and its gradient, as plain functions."""
-    def loss_fn(w):
-        e = w - w_star
-        return float(0.5 * e @ A @ e + offset)
-
-    def grad_fn(w):
-        return A @ (w - w_star)
-
-    return loss_fn, grad_fn
 
 
 def _exploding():
@@ -113,7 +102,7 @@ def test_gradient_descent_exact_iterates(submission):
     """gradient_descent: losses[0] = loss(w0) and one loss per update, as the update rule gives"""
     rng = np.random.default_rng(3)
     A, w_star = _spd([0.5, 1.0, 2.0, 3.0], rng), rng.normal(size=4)
-    loss_fn, grad_fn = _quadratic(A, w_star, offset=3.0)
+    loss_fn, grad_fn = quadratic(A, w_star, offset=3.0)
     w0 = w_star + rng.normal(size=4)
     for lr, steps in ((0.2, 7), (0.05, 12)):
         got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
@@ -128,7 +117,7 @@ def test_gradient_descent_no_update_at_optimum(submission):
     """gradient_descent: started at the minimiser it makes zero updates, losses == [loss(w0)]"""
     rng = np.random.default_rng(4)
     A, w_star = _spd([1.0, 2.0, 5.0], rng), rng.normal(size=3)
-    loss_fn, grad_fn = _quadratic(A, w_star, offset=3.0)
+    loss_fn, grad_fn = quadratic(A, w_star, offset=3.0)
     got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                loss_fn, grad_fn, w_star, 0.1, max_steps=50, tol=1e-8)
     _expect_run(got, (w_star, [loss_fn(w_star)]), "gradient_descent started at the minimiser",
@@ -139,7 +128,7 @@ def test_gradient_descent_no_update_at_optimum(submission):
 def test_gradient_descent_stopping_rule_before_update(submission):
     """gradient_descent: checks norm(grad) < tol before each update (exact update count)"""
     A, w_star = np.diag([4.0, 1.0]), np.array([1.0, -2.0])
-    loss_fn, grad_fn = _quadratic(A, w_star)
+    loss_fn, grad_fn = quadratic(A, w_star)
     w0 = np.array([3.0, 2.0])
     for tol, max_steps in ((1e-3, 1000), (1e-3, 40), (0.5, 1000)):
         got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
@@ -152,12 +141,12 @@ def test_gradient_descent_stopping_rule_before_update(submission):
 def test_gradient_descent_default_arguments(submission):
     """gradient_descent: uses max_steps=1000 and tol=1e-8 by default"""
     A, w_star = np.diag([4.0, 1.0]), np.array([1.0, -2.0])
-    loss_fn, grad_fn = _quadratic(A, w_star)
+    loss_fn, grad_fn = quadratic(A, w_star)
     w0 = np.array([3.0, 2.0])
     got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                loss_fn, grad_fn, w0, 0.125)
     _expect_run(got, _descent(loss_fn, grad_fn, w0, 0.125), "gradient_descent with defaults")
-    slow_loss, slow_grad = _quadratic(np.diag([1.0, 1e-3]), np.zeros(2))
+    slow_loss, slow_grad = quadratic(np.diag([1.0, 1e-3]), np.zeros(2))
     got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                slow_loss, slow_grad, np.ones(2), 1.0)
     _expect_run(got, _descent(slow_loss, slow_grad, np.ones(2), 1.0),
@@ -168,7 +157,7 @@ def _check_rate(submission, eigs, steps, seed):
     """Run lr = 1/L on a random quadratic; the loss must contract as theory predicts."""
     rng = np.random.default_rng(seed)
     A, w_star = _spd(eigs, rng), rng.normal(size=len(eigs))
-    loss_fn, grad_fn = _quadratic(A, w_star)
+    loss_fn, grad_fn = quadratic(A, w_star)
     w0 = w_star + rng.normal(size=len(eigs))
     mu, L = min(eigs), max(eigs)
     rate = 1.0 - mu / L  # every eigencomponent of w - w* shrinks by at most this per update
@@ -203,7 +192,7 @@ def test_gradient_descent_rate_ill_conditioned(submission):
     # and it reaches the minimiser when allowed to run to the tolerance
     rng = np.random.default_rng(7)
     A, w_star = _spd(np.geomspace(0.05, 1.0, 4), rng), rng.normal(size=4)
-    loss_fn, grad_fn = _quadratic(A, w_star)
+    loss_fn, grad_fn = quadratic(A, w_star)
     w, _ = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                 loss_fn, grad_fn, w_star + 1.0, 1.0, max_steps=5000, tol=1e-8)
     w = expect_array(w, (4,), "gradient_descent: final w")
@@ -218,7 +207,7 @@ def test_gradient_descent_diverges_above_two_over_l(submission):
     rng = np.random.default_rng(8)
     eigs = [1.0, 2.0, 3.0, 4.0]
     A, w_star = _spd(eigs, rng), rng.normal(size=4)
-    loss_fn, grad_fn = _quadratic(A, w_star)
+    loss_fn, grad_fn = quadratic(A, w_star)
     w0 = w_star + rng.normal(size=4)
     lr = 2.2 / max(eigs)
     got = _run(submission.gradient_descent.gradient_descent, "gradient_descent with lr > 2/L",
@@ -257,7 +246,7 @@ def test_momentum_descent_exact_iterates(submission):
     """momentum_descent: v = beta v + grad, w = w - lr v from v = 0 (beta given and default)"""
     rng = np.random.default_rng(9)
     A, w_star = _spd([0.5, 1.0, 2.0, 4.0], rng), rng.normal(size=4)
-    loss_fn, grad_fn = _quadratic(A, w_star, offset=1.5)
+    loss_fn, grad_fn = quadratic(A, w_star, offset=1.5)
     w0 = w_star + rng.normal(size=4)
     momentum = submission.gradient_descent.momentum_descent
     for lr, beta, steps in ((0.1, 0.7, 6), (0.05, 0.5, 10)):
@@ -276,7 +265,7 @@ def test_momentum_descent_beta_zero_is_gradient_descent(submission):
     """momentum_descent: with beta = 0 it is plain gradient descent"""
     rng = np.random.default_rng(10)
     A, w_star = _spd([1.0, 2.0, 3.0], rng), rng.normal(size=3)
-    loss_fn, grad_fn = _quadratic(A, w_star)
+    loss_fn, grad_fn = quadratic(A, w_star)
     w0 = w_star + rng.normal(size=3)
     got = _run(submission.gradient_descent.momentum_descent, "momentum_descent",
                loss_fn, grad_fn, w0, 0.2, beta=0.0, max_steps=15, tol=1e-8)
@@ -291,7 +280,7 @@ def test_momentum_descent_faster_when_ill_conditioned(submission):
     A = _spd(np.geomspace(0.01, 1.0, 6), rng)
     w_star = rng.normal(size=6)
     w0 = w_star + rng.normal(size=6)
-    loss_fn, grad_fn = _quadratic(A, w_star)
+    loss_fn, grad_fn = quadratic(A, w_star)
     w, losses = _run(submission.gradient_descent.momentum_descent, "momentum_descent",
                      loss_fn, grad_fn, w0, 1.0, beta=0.9, max_steps=200, tol=0.0)
     w = expect_array(w, (6,), "momentum_descent: final w")
@@ -309,7 +298,7 @@ def test_momentum_descent_stopping(submission):
     """momentum_descent: zero updates at the optimum; ends at the first non-finite loss"""
     rng = np.random.default_rng(11)
     A, w_star = _spd([1.0, 3.0], rng), rng.normal(size=2)
-    loss_fn, grad_fn = _quadratic(A, w_star, offset=2.0)
+    loss_fn, grad_fn = quadratic(A, w_star, offset=2.0)
     momentum = submission.gradient_descent.momentum_descent
     got = _run(momentum, "momentum_descent", loss_fn, grad_fn, w_star, 0.1, max_steps=30)
     _expect_run(got, (w_star, [loss_fn(w_star)]), "momentum_descent started at the minimiser",
@@ -330,7 +319,7 @@ def _armijo(loss_fn, grad_fn, w, lr, c):
 @pytest.mark.points(2)
 def test_backtracking_known_step(submission):
     """backtracking_line_search: on 5 w^2 from w = 1 it returns the known first Armijo step"""
-    loss_fn, grad_fn = _quadratic(np.array([[10.0]]), np.zeros(1))
+    loss_fn, grad_fn = quadratic(np.array([[10.0]]), np.zeros(1))
     w = np.array([1.0])
     search = submission.gradient_descent.backtracking_line_search
     # Armijo here is lr * 10 <= 2 (1 - c): c = 0.5 gives lr <= 0.1, the defaults lr <= 0.19998
@@ -350,7 +339,7 @@ def test_backtracking_first_armijo_step(submission):
     for _ in range(3):
         A, w_star = _spd([0.5, 2.0, 9.0], rng), rng.normal(size=3)
         w = w_star + rng.normal(size=3)
-        loss_fn, grad_fn = _quadratic(A, w_star, offset=1.0)
+        loss_fn, grad_fn = quadratic(A, w_star, offset=1.0)
         for lr0, shrink, c in ((2.0, 0.3, 0.3), (1.0, 0.5, 1e-4), (5.0, 0.7, 0.45)):
             what = f"backtracking_line_search(lr0={lr0}, shrink={shrink}, c={c})"
             k = next(k for k in range(51) if _armijo(loss_fn, grad_fn, w, lr0 * shrink**k, c))

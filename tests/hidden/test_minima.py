@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from grader.expect import expect, expect_array, expect_close, expect_float, expect_unchanged
+from grader.formulas import double_well  # (w0^2 - 1)^2 + tilt w0 + bowl |w[1:]|^2
 
 
 def _hessian(eigs, seed):
@@ -73,19 +74,6 @@ def test_classify_uses_tol(submission):
     _classify(submission, [0.5, -1e-3], 16, "degenerate", tol=1e-2)
 
 
-def _double_well(tilt=0.3, bowl=0.0):
-    """(w0^2 - 1)^2 + tilt w0 + bowl * sum(w[1:]^2): a local and a global minimum in w0."""
-    def loss_fn(w):
-        return float((w[0] ** 2 - 1.0) ** 2 + tilt * w[0] + bowl * np.sum(w[1:] ** 2))
-
-    def grad_fn(w):
-        g = 2.0 * bowl * w
-        g[0] = 4.0 * w[0] * (w[0] ** 2 - 1.0) + tilt
-        return g
-
-    return loss_fn, grad_fn
-
-
 def _descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8):
     w = np.array(w0, dtype=float)
     losses = [float(loss_fn(w))]
@@ -122,7 +110,7 @@ STARTS_1D = np.array([[1.0], [0.4], [-2.0], [1.8], [-0.5]])
 @pytest.mark.points(3)
 def test_multi_start_finds_global_minimum(submission):
     """multi_start_minimize: on a 1-D double well it returns the global minimum"""
-    loss_fn, grad_fn = _double_well()
+    loss_fn, grad_fn = double_well()
     roots = np.roots([4.0, 0.0, -4.0, 0.3]).real
     w_global = roots.min()
     best_w, best_loss = _multi_start(submission, "multi_start_minimize", loss_fn, grad_fn,
@@ -139,7 +127,7 @@ def test_multi_start_finds_global_minimum(submission):
 def test_multi_start_matches_runs(submission):
     """multi_start_minimize: gradient_descent from each row, best final loss kept (max_steps)"""
     for tilt, lr, max_steps in ((0.3, 0.05, 1000), (0.3, 0.02, 3), (-0.4, 0.03, 25)):
-        loss_fn, grad_fn = _double_well(tilt, bowl=0.5)
+        loss_fn, grad_fn = double_well(tilt, bowl=0.5)
         starts = np.column_stack([np.sign(tilt) * STARTS_1D[:, 0],
                                   np.linspace(-1.0, 1.0, len(STARTS_1D))])
         want_w, want_loss = _best(loss_fn, grad_fn, starts, lr, max_steps)

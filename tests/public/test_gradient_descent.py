@@ -3,15 +3,11 @@
 import numpy as np
 import pytest
 
+from grader.formulas import sum_of_squares
 
-def square_loss(w):
-    """L(w) = sum(w**2), the lesson's bowl; its minimum is w = 0."""
-    return float(np.sum(w**2))
-
-
-def square_grad(w):
-    """The gradient of sum(w**2): 2 * w."""
-    return 2 * w
+# The lesson's bowl L(w) = sum(w**2) and its gradient 2 * w (minimum 0 at w = 0). They are
+# grader formulas: under the grader they run beside your code instead of being called back.
+square_loss, square_grad = sum_of_squares()
 
 
 @pytest.mark.points(1)

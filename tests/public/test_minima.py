@@ -3,14 +3,11 @@
 import numpy as np
 import pytest
 
+from grader.formulas import double_well
 
-def tilted_double_well(w):
-    """(w**2 - 1)**2 + 0.5 * w: two valleys, near w = -1.06 (deeper) and w = 0.93."""
-    return float((w[0] ** 2 - 1) ** 2 + 0.5 * w[0])
-
-
-def tilted_double_well_grad(w):
-    return np.array([4 * w[0] * (w[0] ** 2 - 1) + 0.5])
+# (w**2 - 1)**2 + 0.5 * w and its gradient: two valleys, near w = -1.06 (deeper) and 0.93.
+# A grader formula: under the grader it runs beside your code instead of being called back.
+tilted_double_well, tilted_double_well_grad = double_well(tilt=0.5)
 
 
 @pytest.mark.points(1)
