@@ -23,11 +23,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import class_report, formats
 from grader.contract import MODULES
 from grader.results import load_grade, write_atomically
 from grader.sandbox import CPU_VARIABLE, protect
+
+if TYPE_CHECKING:
+    from grader.shards import Shard
 
 PARTIAL_PREFIX = ".partial-"
 STUDENT_TIMEOUT = 900          # seconds: a grading process past this is killed and retried
@@ -63,8 +67,13 @@ def find_students(folder: Path) -> list[Student]:
     return students
 
 
-def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all") -> int:
+def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all",
+              shard: Shard | None = None) -> int:
     students = find_students(folder)
+    if shard is not None:       # grades.csv and the class report cover this shard only
+        class_size, students = len(students), shard.select(students)
+        print(f"shard {shard}: {len(students)} of the class's {class_size} students",
+              file=sys.stderr)
     prepare(out)
     todo = [s for s in students if not is_done(out, s)]
     progress = Progress(len(students), len(students) - len(todo))

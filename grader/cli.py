@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import batch, class_report, formats, gradescope, intake, release, stubs
+from grader import batch, class_report, formats, gradescope, intake, release, shards, stubs
 from grader.results import GradeResult, save_grade
 from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade
 from grader.sandbox import isolation_note
@@ -35,12 +35,34 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--junit", type=Path, help="also write JUnit XML to this file")
     one.add_argument("--zero-if-unreadable", action="store_true", help=argparse.SUPPRESS)
     one.set_defaults(run=run_grade)
-    many = verbs.add_parser("batch", help="grade every sub-folder or .zip of a folder")
+    many = verbs.add_parser(
+        "batch", help="grade every sub-folder or .zip of a folder",
+        description="Grade every sub-folder or .zip of SUBMISSIONS (one student each) into "
+                    "OUT/<student>/, with OUT/grades.csv, OUT/lms_grades.csv and the class "
+                    "report. A rerun keeps every finished student and grades the rest.",
+        epilog="A class too large for one machine: run `batch SUBMISSIONS --out OUT_i "
+               "--shard i/N` for i = 1..N (on N machines, CI jobs or array tasks, each with "
+               "its own OUT_i), then `python -m grader merge OUT OUT_1 ... OUT_N`.")
     many.add_argument("submissions", type=Path, help="folder of student folders or zips")
     many.add_argument("--out", type=Path, required=True, help="folder for reports and grades.csv")
     many.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once")
     many.add_argument("--tests", choices=SUITE_CHOICES, default="all", help="suites to run")
+    many.add_argument("--shard", metavar="I/N",
+                      help="grade only shard I of N (1-based): a student is in shard "
+                           "1 + sha256(student id) mod N, whoever else is in the class")
     many.set_defaults(run=run_batch)
+    combine = verbs.add_parser(
+        "merge", help="combine the --out folders of `batch --shard` runs",
+        description="Copy every finished student of the SHARD_OUT folders into OUT and rebuild "
+                    "OUT's grades.csv, lms_grades.csv and class report. A student graded "
+                    "differently in two folders stops the merge (nothing is changed); "
+                    "students already in OUT are kept, so merge can be rerun as shards "
+                    "finish.")
+    combine.add_argument("out", type=Path, metavar="OUT",
+                         help="the merged folder (created if needed)")
+    combine.add_argument("shard_outs", type=Path, nargs="+", metavar="SHARD_OUT",
+                         help="the --out folder of a `batch --shard` run")
+    combine.set_defaults(run=lambda args: shards.merge(args.out, args.shard_outs))
     check = verbs.add_parser("check", help="self-check: the public suite on your exercises/")
     check.add_argument("folder", type=Path, nargs="?", default=KIT / "exercises",
                        help="your modules (default: exercises/)")
@@ -123,7 +145,14 @@ def run_check(args: argparse.Namespace) -> int:
 def run_batch(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageProblem("-j must be at least 1")
-    return batch.run_batch(args.submissions, args.out, jobs=args.jobs, suites=args.tests)
+    shard = shards.parse(args.shard) if args.shard is not None else None
+    code = batch.run_batch(args.submissions, args.out, jobs=args.jobs, suites=args.tests,
+                           shard=shard)
+    if shard is not None:
+        students = batch.find_students(args.submissions)
+        shards.write_marker(args.out, shard, len(students),
+                            [s.id for s in shard.select(students)])
+    return code
 
 
 def run_nbgrader(args: argparse.Namespace) -> int:
@@ -163,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (UsageProblem, intake.NotASubmission, GraderFault, stubs.MarkerError,
-            batch.BatchProblem, release.BuildProblem, class_report.ReportProblem) as problem:
+            batch.BatchProblem, release.BuildProblem, class_report.ReportProblem,
+            shards.ShardProblem) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
