@@ -1,8 +1,9 @@
 """Grade a class: every sub-folder or .zip of a folder is one student.
 
-Each student is graded by its own `python -m grader grade` process into a hidden
-partial folder that is renamed into place when complete, so after an interrupt or a
-kill a rerun keeps every finished student, grades the rest, and never sees a
+`-j N` runs N long-lived grading processes (grader.serve), each on a CPU of its own and
+each grading one student at a time, exactly as `python -m grader grade` would, into a
+hidden partial folder that is renamed into place when complete; so after an interrupt or
+a kill a rerun keeps every finished student, grades the rest, and never sees a
 half-written report. grades.csv is rebuilt from the finished reports after each
 student, written atomically.
 """
@@ -12,13 +13,16 @@ from __future__ import annotations
 import csv
 import ctypes
 import io
+import json
 import os
 import queue
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
     from grader.shards import Shard
 
 PARTIAL_PREFIX = ".partial-"
-STUDENT_TIMEOUT = 900          # seconds: a grading process past this is killed and retried
+STUDENT_TIMEOUT = 900          # seconds on one student: its grading process is killed, retried
 ATTEMPTS = 2
 
 
@@ -77,15 +81,19 @@ def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all",
     prepare(out)
     todo = [s for s in students if not is_done(out, s)]
     progress = Progress(len(students), len(students) - len(todo))
-    cpus: queue.Queue[int] = queue.Queue()
-    for slot in range(jobs):
-        cpus.put(slot)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_student, s, out, suites, cpus): s for s in todo}
-        for future in as_completed(futures):
-            line = future.result()
-            write_grades_csv(out, students)
-            progress.advance(line)
+    servers: queue.Queue[GradingServer] = queue.Queue()
+    for cpu in range(jobs):
+        servers.put(GradingServer(cpu))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(grade_student, s, out, suites, servers): s for s in todo}
+            for future in as_completed(futures):
+                line = future.result()
+                write_grades_csv(out, students)
+                progress.advance(line)
+    finally:
+        while not servers.empty():
+            servers.get().stop()
     write_grades_csv(out, students)
     progress.finish(out)
     if any(is_done(out, s) for s in students):
@@ -113,23 +121,23 @@ def is_done(out: Path, student: Student) -> bool:
     return (out / student.id / "grade.json").is_file()
 
 
-def grade_student(student: Student, out: Path, suites: str, cpus: queue.Queue) -> str:
-    """Grade one student in a child process on a CPU of its own; its progress line."""
-    cpu = cpus.get()
+def grade_student(student: Student, out: Path, suites: str, servers: queue.Queue) -> str:
+    """Grade one student on a free grading process (a CPU of its own); its progress line."""
+    server = servers.get()
     try:
-        return grade_on(student, out, suites, {**os.environ, CPU_VARIABLE: str(cpu)})
+        return grade_on(student, out, suites, server)
     finally:
-        cpus.put(cpu)
+        servers.put(server)
 
 
-def grade_on(student: Student, out: Path, suites: str, environment: dict) -> str:
+def grade_on(student: Student, out: Path, suites: str, server: GradingServer) -> str:
     partial = out / f"{PARTIAL_PREFIX}{student.id}-{os.getpid()}"
-    command = [sys.executable, "-m", "grader", "grade", str(student.path), "--out",
-               str(partial), "--student", student.id, "--tests", suites, "--zero-if-unreadable"]
+    request = {"path": str(student.path), "out": str(partial), "student": student.id,
+               "suites": suites}
     reason = ""
     for _ in range(ATTEMPTS):
         shutil.rmtree(partial, ignore_errors=True)
-        reason = run_child(command, environment)
+        reason = server.grade(request)
         if not reason and (partial / "grade.json").is_file():
             final = out / student.id
             shutil.rmtree(final, ignore_errors=True)
@@ -140,18 +148,88 @@ def grade_on(student: Student, out: Path, suites: str, environment: dict) -> str
     return f"{student.id}: NOT GRADED ({reason}); rerun the batch to retry"
 
 
-def run_child(command: list[str], environment: dict) -> str:
-    """Run a grading process; '' on success, else a one-line reason."""
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=STUDENT_TIMEOUT,
-                              preexec_fn=die_with_parent, stdin=subprocess.DEVNULL,
-                              env=environment)
-    except subprocess.TimeoutExpired:
-        return f"grading took longer than {STUDENT_TIMEOUT} s"
-    if done.returncode == 0:
-        return ""
-    lines = (done.stderr or done.stdout).strip().splitlines()
-    return lines[-1][:200] if lines else f"exit code {done.returncode}"
+class GradingServer:
+    """A long-lived `python -m grader.serve` child that grades one request at a time.
+
+    It keeps imports, pytest and the worker factory warm across students. A child that
+    dies, or takes longer than STUDENT_TIMEOUT on one student, is killed (with its
+    factory and workers) and a fresh one is started for the next request.
+    """
+
+    def __init__(self, cpu: int):
+        self.cpu = cpu
+        self.process: subprocess.Popen | None = None
+        self.replies: io.BufferedReader | None = None
+        self.errors = tempfile.TemporaryFile()    # its stderr: a pipe could fill and block it
+
+    def _start(self) -> subprocess.Popen:
+        read_fd, write_fd = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grader.serve", str(write_fd)], pass_fds=(write_fd,),
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.errors,
+                preexec_fn=die_with_parent, env={**os.environ, CPU_VARIABLE: str(self.cpu)})
+        finally:
+            os.close(write_fd)
+        self.replies = os.fdopen(read_fd, "rb")
+        return self.process
+
+    def grade(self, request: dict) -> str:
+        """'' when the request was graded, else a one-line reason."""
+        process = self.process if self.process and self.process.poll() is None else self._start()
+        try:
+            process.stdin.write((json.dumps(request) + "\n").encode())
+            process.stdin.flush()
+        except OSError:
+            return self._failed("the grading process stopped")
+        ready = select.select([self.replies], [], [], STUDENT_TIMEOUT)[0]
+        if not ready:
+            return self._failed(f"grading took longer than {STUDENT_TIMEOUT} s")
+        line = self.replies.readline()
+        if not line:
+            return self._failed(self._last_error() or "the grading process stopped")
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            return self._failed("the grading process sent a malformed reply")
+        if reply.get("ok"):
+            return ""
+        if str(reply.get("reason", "")).startswith("grader fault"):
+            self.close()                     # it exits after a fault: start afresh next time
+        return str(reply.get("reason", "not graded"))[:300]
+
+    def _failed(self, reason: str) -> str:
+        self.close()
+        return reason
+
+    def _last_error(self) -> str:
+        """The last line the child wrote to stderr, once it has exited."""
+        try:
+            self.process.wait(timeout=5)
+            self.errors.seek(max(os.fstat(self.errors.fileno()).st_size - 4096, 0))
+            text = self.errors.read().decode(errors="replace").strip()
+        except (subprocess.TimeoutExpired, OSError, ValueError):
+            return ""
+        return text.splitlines()[-1][:200] if text else ""
+
+    def stop(self) -> None:
+        self.close()
+        self.errors.close()
+
+    def close(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+        for stream in (self.process.stdin, self.replies):
+            try:
+                stream.close()
+            except (OSError, AttributeError):
+                pass
+        self.process.wait()
+        self.process = self.replies = None
+        self.errors.seek(0)
+        self.errors.truncate()
 
 
 def die_with_parent() -> None:

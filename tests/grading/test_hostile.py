@@ -2013,6 +2013,55 @@ def test_a_batch_with_a_student_who_crashes_the_worker_on_every_call_finishes(ba
     assert_nothing_survives(token)
 
 
+PLANTER = """
+import os as _os, sys as _sys, time as _time
+_PLANTED = "/tmp/calcgrader-planted-@TOKEN@"
+open(_PLANTED, "w").write("left for the next student")
+if _os.fork() == 0:                      # a daemon that plants again, later
+    _os.setsid()
+    if _os.fork() == 0:
+        _os.execv(_sys.executable, [_sys.executable, "-c",
+                  "import time, sys; time.sleep(1); open(sys.argv[1], 'w').write('again');"
+                  "time.sleep(600)", _PLANTED, "@TOKEN@"])
+    _os._exit(0)
+"""
+
+VICTIM = """
+import os as _os
+_right_forward = forward_difference
+
+def forward_difference(f, x, h=1e-5):     # wrong if anything of the student before is left
+    value = _right_forward(f, x, h)
+    return value + 1.0 if _os.path.exists("/tmp/calcgrader-planted-@TOKEN@") else value
+"""
+
+
+@background_job("test_one_grading_process_serves_a_class_and_nothing_of_a_student_reaches_the_next")
+def _batch_planter_then_victim(workdir: Path, token: str) -> tuple[Run, Path]:
+    classroom = workdir / "class"
+    build_submission(classroom / "a_planter", with_token({"derivatives": PLANTER}, token))
+    build_submission(classroom / "b_victim", with_token({"derivatives": VICTIM}, token))
+    return grader_cli("batch", classroom, "--out", workdir / "out", "-j", "1", "--tests",
+                      "public", timeout=240, tmpdir=private_tmp(token)), workdir / "out"
+
+
+@needs_root
+def test_one_grading_process_serves_a_class_and_nothing_of_a_student_reaches_the_next(
+        background):
+    """batch grades many students in one long-lived process: a file planted in /tmp and a
+    daemon planting it again are gone before the next student's code runs."""
+    (run, out), token = background.result(
+        "test_one_grading_process_serves_a_class_and_nothing_of_a_student_reaches_the_next")
+    assert run.returncode == 0, run.stderr
+    rows = {row.split(",")[0]: row.split(",")[1:3]
+            for row in (out / "grades.csv").read_text().splitlines()[1:]}
+    assert rows["a_planter"][0] == rows["a_planter"][1]
+    assert rows["b_victim"][0] == rows["b_victim"][1], (out / "b_victim" / "feedback.md"
+                                                       ).read_text()[:3000]
+    assert not Path(f"/tmp/calcgrader-planted-{token}").exists()
+    assert_nothing_survives(token)
+
+
 @pytest.mark.parametrize("make_out", [
     lambda tmp: (tmp / "file").write_text("a file") and tmp / "file" / "out",
     lambda tmp: Path("/proc/self/out"),
