@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader import batch, class_report, formats, gradescope, intake, release, shards, stubs
 from grader.results import GradeResult, save_grade
-from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade
+from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, SuiteRunner, grade
 from grader.sandbox import isolation_note
 
 
@@ -104,7 +104,8 @@ def prepare_out_dir(out: Path) -> None:
 
 
 def grade_path(path: Path, out: Path, options: GradeOptions,
-               zero_if_unreadable: bool = False) -> GradeResult:
+               zero_if_unreadable: bool = False, runner: SuiteRunner | None = None
+               ) -> GradeResult:
     """Stage, grade and report one submission; prints the summary.
 
     With zero_if_unreadable (batch), a path that is not a submission is graded as an
@@ -118,7 +119,7 @@ def grade_path(path: Path, out: Path, options: GradeOptions,
         staged = intake.empty_submission(str(problem))
     try:
         prepare_out_dir(out)
-        result = grade(staged.folder, out, options)
+        result = grade(staged.folder, out, options, runner)
         result.notes = staged.notes + result.notes
         formats.write_report(result, out)
         save_grade(result, out / "grade.json")

@@ -9,8 +9,10 @@ catalogue; the learner's runs are plotted; every format is written from one Grad
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,20 +54,28 @@ def suite_paths(options: GradeOptions) -> list[Path]:
     return paths
 
 
-def grade(folder: Path, out_dir: Path, options: GradeOptions) -> GradeResult:
-    """Grade the staged submission in folder; writes the report into out_dir."""
+SuiteRunner = Callable[[Submission, Path, list[Path], Path], list[CheckRecord]]
+
+
+def grade(folder: Path, out_dir: Path, options: GradeOptions,
+          runner: SuiteRunner | None = None) -> GradeResult:
+    """Grade the staged submission in folder; writes the report into out_dir.
+
+    runner runs the suites against the submission (default: one pytest session, run_suites;
+    grader.serve passes checks it collected once for many submissions).
+    """
     started = time.monotonic()
     paths = suite_paths(options)
     if options.isolate:
         protect([options.kit, out_dir])     # the whole kit: tests, solutions, .git
     submission = open_submission(folder, options, out_dir)
     try:
-        records = run_suites(submission, folder, paths, options.kit)
+        records = (runner or run_suites)(submission, folder, paths, options.kit)
         plots, notes = draw_plots(submission, out_dir / "plots")
         output = submission.output_excerpt()
     finally:
         submission.close()
-    recogniser = make_recogniser(options.kit, folder)
+    recogniser = make_recogniser(options.kit.resolve(), folder)
     result = GradeResult(student=options.student or folder.name, suites=options.suites,
                          checks=check_results(records, recogniser), plots=plots,
                          execution_time=round(time.monotonic() - started, 3),
@@ -113,13 +123,18 @@ def run_suites(submission: Submission, folder: Path, paths: list[Path], kit: Pat
 
 def make_recogniser(kit: Path, folder: Path) -> Recogniser | None:
     """Misconception matching, when this kit has the catalogue and the reference."""
+    loaded = _catalogue_and_reference(kit)
+    return Recogniser(*loaded, folder) if loaded else None
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue_and_reference(kit: Path) -> tuple[list, dict] | None:
+    """The kit's catalogue and reference solutions, loaded once per process."""
     catalogue, solutions = kit / "tests" / "misconceptions", kit / "solutions"
     if not (catalogue.is_dir() and solutions.is_dir()):
         return None
     reference, problems = import_folder(solutions)
-    if problems:
-        return None
-    return Recogniser(load_catalogue(catalogue), reference, folder)
+    return None if problems else (load_catalogue(catalogue), reference)
 
 
 def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> list:
