@@ -18,20 +18,28 @@ nothing the learner does makes draw_plots raise. solutions/ is never imported he
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
 import math
 import os
 import stat
-from collections.abc import Callable, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import LogFormatter
+from matplotlib.transforms import offset_copy
+from PIL import Image
 
 from grader import errors
 from grader.plain import describe
@@ -67,6 +75,12 @@ MAX_SERIES_LENGTH = 10_000                # longest loss list drawn
 MAX_PATH_POINTS = 2_000                   # most grad_fn arguments recorded per run
 FIGSIZE = (7.0, 4.5)
 DPI = 100
+# Fixed margins (fractions of the figure) instead of tight_layout, which measured every
+# tick label before each draw and cost about as much as the draw. LOSS_MARGINS leave room
+# for y tick labels up to '6×10⁻¹⁰' wide; PATH_MARGINS leave the right third to the legend.
+LOSS_MARGINS = {"left": 0.135, "right": 0.975, "bottom": 0.11, "top": 0.925}
+PATH_MARGINS = {"left": 0.10, "right": 0.66, "bottom": 0.11, "top": 0.925}
+X_LABEL_DROP = 21.0   # points from the axes to the x label: tick, pad, a tick label, labelpad
 
 LearnerPoints = list[list[float]]
 
@@ -255,13 +269,39 @@ def _loss_series(label: str, source: str, lr: float, values: list[float]) -> dic
             "source": source, "lr": float(lr), "values": [_json_float(v) for v in values]}
 
 
-def _new_figure(title: str, x_label: str, y_label: str) -> tuple[Figure, Axes]:
-    """A figure on its own Agg canvas (no pyplot, no global state), with one titled grid."""
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class PlainLogFormatter(LogFormatter):
+    """Log-axis tick labels as plain text, '10⁻³' and '3×10⁻¹': what matplotlib's default
+    LogFormatterSciNotation shows, without a mathtext parse per label (matplotlib caches
+    those parses per renderer, and every figure has its own, so each plot paid for all)."""
+
+    def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
+        exponent = math.log10(x)
+        if abs(exponent - round(exponent)) < 1e-9:
+            return "10" + str(round(exponent)).translate(_SUPERSCRIPTS)
+        exponent = math.floor(exponent)
+        return f"{x / 10 ** exponent:.3g}×10" + str(exponent).translate(_SUPERSCRIPTS)
+
+
+def _new_figure(title: str, x_label: str, y_label: str,
+                margins: dict[str, float] = LOSS_MARGINS) -> tuple[Figure, Axes]:
+    """A figure on its own Agg canvas (no pyplot, no global state), with one titled grid.
+
+    The margins are fixed: tight_layout measured every tick label before the figure was
+    drawn and cost about as much as drawing it. For the same reason the title and the x
+    label sit at fixed places, just above the axes and one tick label below them (where
+    matplotlib put them after measuring the ticks on every draw); the y label, whose tick
+    labels vary in width ('10¹' to '6×10⁻¹'), is still placed by matplotlib."""
     figure = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(figure)
+    figure.subplots_adjust(**margins)
     axes = figure.subplots()
-    axes.set_title(title)
+    axes.set_title(title, y=1.0)
     axes.set_xlabel(x_label)
+    axes.xaxis.set_label_coords(0.5, 0.0, offset_copy(axes.transAxes, figure, y=-X_LABEL_DROP,
+                                                      units="points"))
     axes.set_ylabel(y_label)
     axes.grid(True, alpha=0.35)
     return figure, axes
@@ -276,35 +316,103 @@ def _line_style(source: str, markers: bool = False) -> dict:
     return {"linestyle": "--", "linewidth": 1.3, "alpha": 1.0, "zorder": 3}
 
 
+def _legend_key(rate_labels: Sequence[str], markers: bool = False) -> tuple[list, list[str]]:
+    """(handles, labels): one colour per rate, then the two line styles, yours and the
+    reference's. The same key whatever the learner returned, and two entries shorter than
+    one per series (each legend entry is text matplotlib measures and draws)."""
+    handles: list = [Line2D([], [], color=f"C{index}", linewidth=2.5)
+                     for index in range(len(rate_labels))]
+    handles += [Line2D([], [], color="0.35", **_line_style("learner", markers)),
+                Line2D([], [], color="0.35", **_line_style("reference"))]
+    return handles, [*rate_labels, "yours", "reference"]
+
+
+def _drawable(values: Sequence[float | None], log: bool = False) -> np.ndarray:
+    """values as floats for drawing only: None (and, on a log axis, v <= 0) as NaN."""
+    return np.array([np.nan if v is None or (log and v <= 0) else v for v in values],
+                    dtype=np.float64)
+
+
+class _Frames(threading.local):
+    """Per thread, each plot's figure with what is the same for every submission already
+    on it: title, axis labels, grid, scales, legend key, the quadratic's level sets.
+
+    Building a figure (axes, ticks, the legend's boxes) and measuring its text cost about
+    30% of drawing it, and a long-lived grader draws the same frames for every learner.
+    Figures are per thread because matplotlib artists are not thread-safe and draw_plots may
+    run in several threads at once; none is ever known to pyplot, so nothing piles up in its
+    figure registry, and the figures alive stay these three per thread.
+    """
+
+    def __init__(self) -> None:
+        self.figures: dict[str, tuple[Figure, Axes]] = {}
+
+
+_FRAMES = _Frames()
+
+
+@contextlib.contextmanager
+def _frame(name: str, build: Callable[[], tuple[Figure, Axes]]) -> Iterator[tuple[Figure, Axes]]:
+    """The thread's figure for plot `name`, built on first use. The lines drawn on it in the
+    block are removed after it, so every submission starts from the same frame; a block that
+    raises takes the figure with it and the next call builds a fresh one."""
+    figure, axes = _FRAMES.figures.pop(name, None) or build()
+    frame_lines = set(axes.lines)
+    yield figure, axes
+    for line in [line for line in axes.lines if line not in frame_lines]:
+        line.remove()
+    _FRAMES.figures[name] = (figure, axes)
+
+
+def _loss_frame(text: dict, rate_labels: Sequence[str]) -> tuple[Figure, Axes]:
+    """A loss-per-iteration figure without curves: log y axis, legend key."""
+    figure, axes = _new_figure(text["title"], "iteration", "loss (log scale)")
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(PlainLogFormatter())
+    axes.yaxis.set_minor_formatter(PlainLogFormatter())
+    axes.legend(*_legend_key(rate_labels), fontsize="small", ncols=3)
+    return figure, axes
+
+
 def _draw_loss_series(axes: Axes, series: list[dict], lrs: Sequence[float]) -> None:
-    """Learner solid, reference dashed, one colour per rate; unplottable values skipped."""
+    """Learner solid, reference dashed, one colour per rate; unplottable values skipped;
+    the axes' limits from these curves alone."""
     for item in series:
-        values = np.array([v if v is not None and v > 0 else np.nan for v in item["values"]],
-                          dtype=np.float64)
+        values = _drawable(item["values"], log=True)
         axes.plot(np.arange(len(values)), values, color=f"C{lrs.index(item['lr'])}",
                   label=item["label"], **_line_style(item["source"]))
-    axes.set_yscale("log")
-    axes.legend(fontsize="small", ncols=2)
+    axes.relim()
+    axes.autoscale_view()
+
+
+def _png(figure: Figure) -> bytes:
+    """The figure as PNG bytes: RGB (the figure is opaque, so alpha carries nothing) at zlib
+    level 3, which encodes in about half the time of savefig's RGBA at level 6 and still
+    makes a smaller file."""
+    canvas = figure.canvas
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(physical=True),
+                             canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", compress_level=3)
+    return buffer.getvalue()
 
 
 def _save(figure: Figure, plots_dir: Path, name: str, data: dict) -> None:
     """plots_dir/<name>.png from the figure and plots_dir/<name>.json from data."""
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    write_atomically(plots_dir / f"{name}.png", buffer.getvalue())
+    write_atomically(plots_dir / f"{name}.png", _png(figure))
     text = json.dumps(data, allow_nan=False, indent=1)
     write_atomically(plots_dir / f"{name}.json", text.encode())
 
 
 def _save_loss_plot(plots_dir: Path, name: str, text: dict, series: list[dict],
-                    lrs: Sequence[float]) -> Plot:
+                    lrs: Sequence[float], rate_labels: Sequence[str]) -> Plot:
     """Draw and save one loss-per-iteration plot; text holds title and caption."""
-    figure, axes = _new_figure(text["title"], "iteration", "loss (log scale)")
-    _draw_loss_series(axes, series, lrs)
-    data = {**text, "x_label": "iteration", "y_label": "loss (log scale)", "y_scale": "log",
-            "series": series}
-    _save(figure, plots_dir, name, data)
+    with _frame(name, lambda: _loss_frame(text, rate_labels)) as (figure, axes):
+        _draw_loss_series(axes, series, lrs)
+        data = {**text, "x_label": "iteration", "y_label": "loss (log scale)", "y_scale": "log",
+                "series": series}
+        _save(figure, plots_dir, name, data)
     return Plot(name=name, title=text["title"], caption=text["caption"])
 
 
@@ -343,7 +451,8 @@ def plot_learning_rates(submission: Submission, plots_dir: Path, notes: list[str
     reference = reference_runs()["losses"]
     series += [_loss_series(_rate_label(lr), "reference", lr, reference[repr(lr)])
                for lr in GD_LRS]
-    return _save_loss_plot(plots_dir, "gd_learning_rates", LEARNING_RATES_TEXT, series, GD_LRS)
+    return _save_loss_plot(plots_dir, "gd_learning_rates", LEARNING_RATES_TEXT, series, GD_LRS,
+                           [_rate_label(lr) for lr in GD_LRS])
 
 
 def plot_sweep(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot:
@@ -353,7 +462,8 @@ def plot_sweep(submission: Submission, plots_dir: Path, notes: list[str]) -> Plo
     series = [_loss_series(f"lr={lr:g}", "learner", lr, c) for lr, c in zip(SWEEP_LRS, curves)]
     series += [_loss_series(f"lr={lr:g}", "reference", lr, c)
                for lr, c in zip(SWEEP_LRS, reference)]
-    return _save_loss_plot(plots_dir, "mini_project_sweep", SWEEP_TEXT, series, SWEEP_LRS)
+    return _save_loss_plot(plots_dir, "mini_project_sweep", SWEEP_TEXT, series, SWEEP_LRS,
+                           [f"lr={lr:g}" for lr in SWEEP_LRS])
 
 
 def _view_box(reference: list[np.ndarray], learner: list[np.ndarray]) -> np.ndarray:
@@ -369,15 +479,35 @@ def _view_box(reference: list[np.ndarray], learner: list[np.ndarray]) -> np.ndar
     return np.array([low - pad, high + pad])
 
 
-def _draw_contours(axes: Axes, box: np.ndarray) -> None:
-    """Level sets of the quadratic over box, geometrically spaced, in light grey."""
-    xs, ys = np.linspace(box[0, 0], box[1, 0], 240), np.linspace(box[0, 1], box[1, 1], 240)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    offsets = np.stack([grid_x - QUAD_CENTER[0], grid_y - QUAD_CENTER[1]], axis=-1)
-    values = 0.5 * np.einsum("...i,ij,...j->...", offsets, QUAD_HESSIAN, offsets)
-    top = quadratic_loss(QUAD_START)
-    levels = top * 0.45 ** np.arange(12)[::-1]
-    axes.contour(grid_x, grid_y, values, levels=levels, colors="0.7", linewidths=0.8)
+@functools.lru_cache(maxsize=1)
+def _level_sets() -> tuple[np.ndarray, ...]:
+    """The quadratic's level sets {w : L(w) = c} as closed polylines, exactly: the ellipses
+    w* + V diag(sqrt(2c / eigenvalues)) (cos t, sin t) for A = V diag(eigenvalues) V^T.
+    Geometrically spaced c from L(w0) down; the same for every submission, so made once."""
+    eigenvalues, eigenvectors = np.linalg.eigh(QUAD_HESSIAN)
+    turn = np.linspace(0.0, 2 * math.pi, 121)
+    circle = np.stack([np.cos(turn), np.sin(turn)])
+    levels = quadratic_loss(QUAD_START) * 0.45 ** np.arange(12)
+    ellipses = tuple(np.asarray(QUAD_CENTER)
+                     + (eigenvectors @ (np.sqrt(2 * level / eigenvalues)[:, None] * circle)).T
+                     for level in levels)
+    for ellipse in ellipses:
+        ellipse.setflags(write=False)
+    return ellipses
+
+
+def _path_frame() -> tuple[Figure, Axes]:
+    """The path figure without paths: level sets, the starred minimum, legend key."""
+    figure, axes = _new_figure(PATH_TEXT["title"], "w[0]", "w[1]", PATH_MARGINS)
+    axes.add_collection(LineCollection(_level_sets(), colors="0.7", linewidths=0.8,
+                                       zorder=1), autolim=False)
+    star = axes.plot(*QUAD_CENTER, marker="*", markersize=14, color="black", linestyle="none",
+                     label="minimum w*", zorder=4)
+    handles, labels = _legend_key([_rate_label(lr) for lr in PATH_LRS], markers=True)
+    axes.legend([*handles, *star], [*labels, "minimum w*"], fontsize="small",
+                loc="center left", bbox_to_anchor=(1.02, 0.5))
+    axes.set_aspect("equal", adjustable="box")
+    return figure, axes
 
 
 def _path_series(lr: float, source: str, points: list) -> dict:
@@ -387,15 +517,11 @@ def _path_series(lr: float, source: str, points: list) -> dict:
 
 
 def _draw_paths(axes: Axes, series: list[dict]) -> None:
-    """Learner paths solid with dots, reference dashed, the minimum starred."""
+    """Learner paths solid with dots, reference dashed."""
     for item in series:
-        points = np.array([[np.nan if v is None else v for v in p] for p in item["points"]],
-                          dtype=np.float64).reshape(-1, 2)
+        points = _drawable([v for point in item["points"] for v in point]).reshape(-1, 2)
         axes.plot(points[:, 0], points[:, 1], color=f"C{PATH_LRS.index(item['lr'])}",
                   label=item["label"], **_line_style(item["source"], markers=True))
-    axes.plot(*QUAD_CENTER, marker="*", markersize=14, color="black", linestyle="none",
-              label="minimum w*", zorder=4)
-    axes.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
 
 
 def plot_path(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot:
@@ -404,18 +530,16 @@ def plot_path(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot
     reference = {lr: reference_runs()["paths"][repr(lr)] for lr in PATH_LRS}
     series = [_path_series(lr, "learner", runs[lr]) for lr in runs]
     series += [_path_series(lr, "reference", reference[lr]) for lr in PATH_LRS]
-    figure, axes = _new_figure(PATH_TEXT["title"], "w[0]", "w[1]")
     learner_points = [np.array(runs[lr], dtype=np.float64).reshape(-1, 2) for lr in runs]
     box = _view_box([np.array(reference[lr]) for lr in PATH_LRS], learner_points)
-    _draw_contours(axes, box)
-    _draw_paths(axes, series)
-    axes.set_xlim(box[0, 0], box[1, 0])
-    axes.set_ylim(box[0, 1], box[1, 1])
-    axes.set_aspect("equal", adjustable="box")
     contour = {"center": list(QUAD_CENTER), "hessian": QUAD_HESSIAN.tolist()}
     data = {**PATH_TEXT, "x_label": "w[0]", "y_label": "w[1]", "y_scale": "linear",
             "series": series, "contour": contour}
-    _save(figure, plots_dir, "gd_path", data)
+    with _frame("gd_path", _path_frame) as (figure, axes):
+        _draw_paths(axes, series)
+        axes.set_xlim(box[0, 0], box[1, 0])
+        axes.set_ylim(box[0, 1], box[1, 1])
+        _save(figure, plots_dir, "gd_path", data)
     return Plot(name="gd_path", title=PATH_TEXT["title"], caption=PATH_TEXT["caption"])
 
 
@@ -451,6 +575,22 @@ def read_learner_png(path: Path) -> tuple[bytes, str]:
     return (b"", problem) if problem else (data, "")
 
 
+def _pyplot_figure_numbers() -> set[int]:
+    """The figures pyplot holds open in this process; none if nothing imported pyplot (the
+    grader never does: importing it would pick a backend)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    return set(pyplot.get_fignums()) if pyplot is not None else set()
+
+
+def _close_pyplot_figures(keep: set[int]) -> None:
+    """Close the pyplot figures opened since `keep`: learner code run in this process
+    (LocalSubmission) that draws through pyplot and never closes its figure would otherwise
+    leave one behind per submission in a long-lived grader."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    for number in _pyplot_figure_numbers() - keep:
+        pyplot.close(number)
+
+
 def plot_learner_png(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot | None:
     """learner_plot: run plot_loss_curves into the scratch folder and keep a sound PNG."""
     if submission.scratch_dir is None:
@@ -461,7 +601,11 @@ def plot_learner_png(submission: Submission, plots_dir: Path, notes: list[str]) 
         target.unlink()                       # a stale file must not pass for a new one
     curves = reference_runs()["sweep"]
     labels = [f"lr={lr:g}" for lr in SWEEP_LRS]
-    returned = submission.mini_project.plot_loss_curves(curves, labels, str(target))
+    open_before = _pyplot_figure_numbers()
+    try:
+        returned = submission.mini_project.plot_loss_curves(curves, labels, str(target))
+    finally:
+        _close_pyplot_figures(open_before)
     data, problem = read_learner_png(target)
     if problem:
         notes.append(_sentence(f"No learner plot: mini_project.plot_loss_curves {problem}"))

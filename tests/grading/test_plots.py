@@ -7,13 +7,16 @@ curves; the isolated worker must yield the same learner data as the in-process r
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from grader import plots
@@ -37,6 +40,20 @@ def gradient_descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8):
         w = w + lr * g
         losses.append(float(loss_fn(w)))
     return w, losses
+'''
+
+
+PYPLOT_PLOT = '''
+
+def plot_loss_curves(curves, labels, path):
+    import matplotlib.pyplot as plt
+
+    plt.figure()
+    for curve, label in zip(curves, labels):
+        plt.semilogy(curve, label=label)
+    plt.legend()
+    plt.savefig(path)
+    return path
 '''
 
 
@@ -279,6 +296,56 @@ def test_isolated_worker_gives_the_same_learner_data(solved, tmp_path):
         assert (by_source(load(tmp_path, name), "learner")
                 == by_source(load(local_out, name), "learner")), name
     assert (tmp_path / "learner_plot.png").read_bytes()[:8] == plots.PNG_SIGNATURE
+
+
+# ------------------------------------------------------------------ a long-lived grader
+
+def live_figures() -> int:
+    gc.collect()
+    return sum(isinstance(thing, Figure) for thing in gc.get_objects())
+
+
+def test_repeated_draws_leave_no_figures_behind(tmp_path):
+    """Many submissions in one process: pyplot never holds a figure, and the figures alive
+    after several more draws are the ones alive after the first (the per-thread frames)."""
+    import matplotlib.pyplot as plt
+
+    open_before = plt.get_fignums()
+    run(SOLUTIONS, tmp_path / "first")
+    alive = live_figures()
+    for index in range(5):
+        drawn, notes, _ = run(SOLUTIONS, tmp_path / f"again{index}")
+        assert {p.name for p in drawn} == NAMES and notes == []
+    assert plt.get_fignums() == open_before
+    assert live_figures() == alive
+
+
+def test_a_learner_pyplot_figure_is_closed_after_its_plot(tmp_path):
+    import matplotlib.pyplot as plt
+
+    open_before = plt.get_fignums()
+    folder = variant(tmp_path, "mini_project", PYPLOT_PLOT)
+    for index in range(3):
+        drawn, notes, _ = run(folder, tmp_path / f"draw{index}")
+        assert "learner_plot" in {p.name for p in drawn} and notes == []
+    assert plt.get_fignums() == open_before
+
+
+def test_plots_do_not_depend_on_what_was_drawn_before(solved, tmp_path):
+    """The figures are reused from one submission to the next: a submission's PNGs are the
+    same bytes after a learner with wildly different curves, and the same as those of a
+    thread that has drawn nothing yet."""
+    _, _, first = solved
+    run(variant(tmp_path, "gradient_descent", CLIMBING), tmp_path / "climbing")
+    _, _, again = run(SOLUTIONS, tmp_path / "again")
+    fresh = tmp_path / "fresh"
+    thread = threading.Thread(target=plots.draw_plots, args=(LocalSubmission(SOLUTIONS), fresh))
+    thread.start()
+    thread.join()
+    for name in DATA_PLOTS:
+        png = (first / f"{name}.png").read_bytes()
+        assert (again / f"{name}.png").read_bytes() == png, name
+        assert (fresh / f"{name}.png").read_bytes() == png, name
 
 
 def test_reference_runs_follow_gradient_descent_in_closed_form():
