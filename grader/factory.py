@@ -44,6 +44,7 @@ def prctl(option: int, value: int) -> None:
 
 def warm_up() -> None:
     """Import what every worker needs, once, before the first fork."""
+    import matplotlib.pyplot  # noqa: F401  (learners' usual way in; MPLBACKEND is Agg)
     import numpy  # noqa: F401
     from matplotlib.backends import backend_agg  # noqa: F401
     from matplotlib.figure import Figure
