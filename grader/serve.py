@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import formats, intake
+from grader import formats, intake, sandbox
 from grader.cli import UsageProblem, grade_path
 from grader.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord, CheckRecorder
 from grader.run import KIT, GradeOptions, GraderFault
@@ -109,9 +109,13 @@ class CollectedChecks:
 def serve(requests: Iterable[str], reply_fd: int, kit: Path = KIT) -> int:
     """Collect the kit's suites and grade every request; the exit status."""
     checks = CollectedChecks(requests, reply_fd)
+    sandbox.worker_factory()            # it warms up while pytest collects
     suites = [kit / "tests" / name for name in ("public", "hidden")
               if (kit / "tests" / name).is_dir()]
+    # learner code never runs in this process, so output capture and log capture around
+    # every check would only cost time (about a tenth of each grade)
     args = [*map(str, suites), "--submission", str(kit), "-q", "-p", "no:cacheprovider",
+            "-s", "-p", "no:logging", "-p", "no:faulthandler",
             "--import-mode=importlib", f"--rootdir={kit}",
             "-c", str(kit / "pyproject.toml"),
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
