@@ -81,6 +81,7 @@ def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all",
     prepare(out)
     todo = [s for s in students if not is_done(out, s)]
     progress = Progress(len(students), len(students) - len(todo))
+    rows: dict = {}                             # the CSV rows of finished students
     servers: queue.Queue[GradingServer] = queue.Queue()
     for cpu in range(jobs):
         servers.put(GradingServer(cpu))
@@ -89,12 +90,12 @@ def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all",
             futures = {pool.submit(grade_student, s, out, suites, servers): s for s in todo}
             for future in as_completed(futures):
                 line = future.result()
-                write_grades_csv(out, students)
+                write_grades_csv(out, students, rows)
                 progress.advance(line)
     finally:
         while not servers.empty():
             servers.get().stop()
-    write_grades_csv(out, students)
+    write_grades_csv(out, students, rows)
     progress.finish(out)
     if any(is_done(out, s) for s in students):
         class_report.build_class_report(out)
@@ -240,13 +241,27 @@ def die_with_parent() -> None:
         pass
 
 
-def write_grades_csv(out: Path, students: list[Student]) -> None:
-    """grades.csv and lms_grades.csv from every finished student's grade.json (atomic)."""
-    results = [load_grade(out / s.id / "grade.json") for s in students if is_done(out, s)]
-    write_csv(out / "grades.csv", formats.csv_header(MODULES),
-              [formats.csv_row(result, MODULES) for result in results])
-    write_csv(out / "lms_grades.csv", formats.LMS_HEADER,
-              [formats.lms_row(result) for result in results])
+def write_grades_csv(out: Path, students: list[Student], rows: dict | None = None) -> None:
+    """grades.csv and lms_grades.csv from every finished student's grade.json (atomic).
+
+    rows caches each student's two rows by the grade.json's modification time, so a batch
+    that rewrites the CSVs after every student reads each grade.json once, not n times.
+    """
+    rows = {} if rows is None else rows
+    grades, lms = [], []
+    for student in students:
+        path = out / student.id / "grade.json"
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            continue                            # not graded (yet)
+        if student.id not in rows or rows[student.id][0] != stamp:
+            result = load_grade(path)
+            rows[student.id] = (stamp, formats.csv_row(result, MODULES), formats.lms_row(result))
+        grades.append(rows[student.id][1])
+        lms.append(rows[student.id][2])
+    write_csv(out / "grades.csv", formats.csv_header(MODULES), grades)
+    write_csv(out / "lms_grades.csv", formats.LMS_HEADER, lms)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
