@@ -39,6 +39,7 @@ from urllib.parse import quote
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -102,8 +103,18 @@ def load_students(batch_dir: Path) -> tuple[list[Student], list[dict]]:
         reasons = [n[len(NOT_GRADED_PREFIX):].strip() for n in result.notes
                    if n.startswith(NOT_GRADED_PREFIX)]
         reason = "; ".join(r or "no reason given" for r in reasons)
-        students.append(Student(folder.name, folder, result, reason))
+        students.append(Student(folder.name, folder, slim(result), reason))
     return students, unreadable
+
+
+def slim(result: GradeResult) -> GradeResult:
+    """Only what the report uses: messages, descriptions and output go, and the check names
+    every student shares are stored once, so memory grows little with the class."""
+    result.output = ""
+    for check in result.checks:
+        check.message = check.description = ""
+        check.name, check.module = sys.intern(check.name), sys.intern(check.module)
+    return result
 
 
 def read_plot_data(path: Path) -> tuple[str, list[dict]]:
@@ -404,6 +415,22 @@ def _positive(values: Iterable[float | None]) -> np.ndarray:
     return np.array([v if v is not None and v > 0 else np.nan for v in values], dtype=np.float64)
 
 
+def _pieces(values: Sequence[float | None]) -> list[np.ndarray]:
+    """(iteration, loss) polylines of one curve, broken where a loss is missing or <= 0."""
+    y = _positive(values)
+    x = np.arange(len(y), dtype=np.float64)
+    keep = np.isfinite(y)
+    pieces, start = [], None
+    for index, ok in enumerate([*keep, False]):
+        if ok and start is None:
+            start = index
+        elif not ok and start is not None:
+            if index - start >= 1:
+                pieces.append(np.column_stack([x[start:index], y[start:index]]))
+            start = None
+    return pieces
+
+
 def curves_png(table: dict) -> bytes:
     """One panel per learning rate: every learner thin (red if it diverged where the
     reference converges), the class median and middle half in blue, the reference dashed
@@ -421,10 +448,17 @@ def curves_png(table: dict) -> bytes:
         panel = panels[place]
         runs = panel["_runs"]
         alpha = max(0.12, min(0.5, 4 / max(len(runs), 1)))
-        for _, values in runs:
-            bad = diverged(values) and not panel["reference_diverged"]
-            axes.plot(_positive(values), color="#cf222e" if bad else "0.55",
-                      alpha=0.7 if bad else alpha, linewidth=1.0, zorder=1)
+        # every learner's curve: one LineCollection per colour, not one Line2D per learner
+        # (memory and drawing time then barely grow with the class)
+        bad = [values for _, values in runs
+               if diverged(values) and not panel["reference_diverged"]]
+        fine = [values for _, values in runs
+                if not (diverged(values) and not panel["reference_diverged"])]
+        for group, colour, opacity in ((fine, "0.55", alpha), (bad, "#cf222e", 0.7)):
+            if group:
+                axes.add_collection(LineCollection(
+                    [piece for values in group for piece in _pieces(values)],
+                    colors=colour, alpha=opacity, linewidths=1.0, zorder=1))
         steps = np.arange(len(panel["median"]))
         if len(steps):
             axes.fill_between(steps, _positive(panel["q1"]), _positive(panel["q3"]),
