@@ -195,7 +195,7 @@ class GradingServer:
             return self._failed("the grading process sent a malformed reply")
         if reply.get("ok"):
             return ""
-        if str(reply.get("reason", "")).startswith("grader fault"):
+        if reply.get("fault"):
             self.close()                     # it exits after a fault: start afresh next time
         return str(reply.get("reason", "not graded"))[:300]
 

@@ -123,7 +123,7 @@ def _unpack(value: Any, buffers: list[bytes], make_callable: Any, used: set, dep
         return make_callable(value["$c"])
     if "$x" in value and type(value["$x"]) is list and len(value["$x"]) == 3 \
             and make_callable is not None:
-        return _formula(value["$x"], buffers, make_callable, used, depth)
+        return _formula(value["$x"], buffers, used, depth)
     raise ProtocolError("unknown tagged value in message")
 
 
@@ -136,8 +136,7 @@ def _dict(pairs: list, buffers: list[bytes], make_callable: Any, used: set, dept
     return result
 
 
-def _formula(parts: list, buffers: list[bytes], make_callable: Any, used: set,
-             depth: int) -> formulas.Formula:
+def _formula(parts: list, buffers: list[bytes], used: set, depth: int) -> formulas.Formula:
     family, part, params = parts
     try:
         return formulas.rebuild(family, part, _unpack(params, buffers, None, used, depth + 1))

@@ -12,7 +12,7 @@ the next begins.
 Requests are JSON lines on stdin: {"path", "out", "student", "suites"}. Each gets one
 JSON line on descriptor FD: {"ok": true, "summary": "..."} or {"ok": false, "reason":
 "one line"}. End of stdin ends the process; so does a fault in the grader itself, after
-its reply, so the batch starts a clean one.
+a reply that carries "fault": true, so the batch starts a clean one.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ class CollectedChecks:
         broken = session.testsfailed > 0          # collection errors: no grade can be trusted
         for line in self.requests:
             if broken:
-                self.reply({"ok": False, "reason": "grader fault: the kit's checks could not "
+                self.reply({"ok": False, "fault": True,
+                            "reason": "grader fault: the kit's checks could not "
                             "be collected (run `python -m pytest tests/public tests/hidden`)"})
                 self.status = 1
                 return True
@@ -67,7 +68,8 @@ class CollectedChecks:
             self.reply(self.grade(json.loads(line)))
             return True
         except Exception as exc:  # a fault of ours: say it, then let the batch start afresh
-            self.reply({"ok": False, "reason": f"grader fault: {type(exc).__name__}: {exc}"[:300]})
+            self.reply({"ok": False, "fault": True,
+                        "reason": f"grader fault: {type(exc).__name__}: {exc}"[:300]})
             return False
 
     def grade(self, request: dict) -> dict:
