@@ -52,6 +52,7 @@ import pytest
 
 from grader import formats
 from grader.contract import MODULES
+from grader.factory import kill_uid
 from grader.results import save_grade
 from grader.run import GradeOptions, grade
 from grader.sandbox import MARKER_VARIABLE, Limits, worker_uid
@@ -523,21 +524,6 @@ def assert_nothing_survives(token: str, grace: float = 3.0) -> None:
     while (left := processes_of_submission(token)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not left, f"processes of the submission outlived its grade: {left}"
-
-
-def kill_uid(uid: int) -> None:
-    """SIGKILL every process of uid: a forked child takes the uid and calls kill(-1)."""
-    for _ in range(3):
-        child = os.fork()
-        if child == 0:  # pragma: no cover - the forked child
-            try:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(child, 0)
 
 
 def reap(token: str) -> None:
