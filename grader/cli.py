@@ -16,7 +16,7 @@ from pathlib import Path
 from grader import batch, class_report, formats, gradescope, intake, release, shards, stubs
 from grader.results import GradeResult, save_grade
 from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, SuiteRunner, grade
-from grader.sandbox import isolation_note
+from grader import sandbox
 
 
 class UsageProblem(Exception):
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--student", default="", help="id shown in the report")
     one.add_argument("--junit", type=Path, help="also write JUnit XML to this file")
     one.add_argument("--zero-if-unreadable", action="store_true", help=argparse.SUPPRESS)
+    add_root_flag(one)
     one.set_defaults(run=run_grade)
     many = verbs.add_parser(
         "batch", help="grade every sub-folder or .zip of a folder",
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--shard", metavar="I/N",
                       help="grade only shard I of N (1-based): a student is in shard "
                            "1 + sha256(student id) mod N, whoever else is in the class")
+    add_root_flag(many)
     many.set_defaults(run=run_batch)
     combine = verbs.add_parser(
         "merge", help="combine the --out folders of `batch --shard` runs",
@@ -82,11 +84,31 @@ def build_parser() -> argparse.ArgumentParser:
     report = verbs.add_parser("report", help="rebuild a batch folder's class report")
     report.add_argument("out", type=Path, help="the --out folder of a batch")
     report.set_defaults(run=lambda args: class_report.rebuild(args.out))
+    where = verbs.add_parser("isolation", help="say how learner code would be isolated here",
+                             description="Print the isolation this machine gives learner code "
+                             "(namespaces, uid, same-user) and why; exit 2 if grading would "
+                             "refuse. Run it where you grade (a Gradescope image, a CI runner).")
+    add_root_flag(where)
+    where.set_defaults(run=run_isolation)
     exercises = verbs.add_parser("exercises", help="regenerate exercises/ from solutions/")
     exercises.add_argument("--check", action="store_true",
                            help="only report whether exercises/ is up to date (exit 1 if not)")
     exercises.set_defaults(run=run_exercises)
     return parser
+
+
+def add_root_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-root-worker", action="store_true",
+                        help="as root, where neither namespaces nor an unprivileged uid can be "
+                             "had, run learner code as root anyway (see SECURITY.md)")
+
+
+def run_isolation(args: argparse.Namespace) -> int:
+    mode = sandbox.isolation()
+    print(f"{mode}: {sandbox.isolation_description(mode)}")
+    if mode != "namespaces":
+        print(f"namespaces: not available ({sandbox.namespaces_problem()})")
+    return 0
 
 
 def prepare_out_dir(out: Path) -> None:
@@ -187,14 +209,17 @@ def run_exercises(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    note = isolation_note()
-    if note and args.verb in ("grade", "batch", "check"):
-        print(note, file=sys.stderr)
+    if getattr(args, "allow_root_worker", False):
+        os.environ[sandbox.ALLOW_ROOT_VARIABLE] = "1"     # grading processes inherit it
     try:
+        if args.verb in ("grade", "batch"):          # instructors' verbs: a learner's
+            note = sandbox.instructor_note()          # self-check shows none of this
+            if note:
+                print(note, file=sys.stderr)
         return args.run(args)
     except (UsageProblem, intake.NotASubmission, GraderFault, stubs.MarkerError,
             batch.BatchProblem, release.BuildProblem, class_report.ReportProblem,
-            shards.ShardProblem) as problem:
+            shards.ShardProblem, sandbox.IsolationUnavailable) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

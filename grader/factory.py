@@ -10,8 +10,15 @@ It adopts orphans (PR_SET_CHILD_SUBREAPER), so nothing a worker starts can slip 
 when the grading process goes away, even by SIGKILL, the socket closes and the factory
 kills every process it spawned or adopted, and every process of the uids it handed out.
 
-Requests (JSON over SOCK_SEQPACKET; `spawn` carries three descriptors):
-  spawn {uid, work, submission, env, limits}  -> {pid}
+In namespace mode (grader/bwrap.py) the factory itself runs inside bubblewrap, and each
+worker gets namespaces of its own (grader/namespaces.py): its pid is then that of the
+worker's keeper, and killing the keeper ends every process of the worker's namespaces.
+In uid mode the factory runs outside any sandbox and each worker takes an unprivileged
+uid of its own.
+
+Requests (JSON over SOCK_SEQPACKET; `spawn` carries three descriptors, four with
+namespaces: the staged submission folder last):
+  spawn {uid, work, submission, env, limits, namespaces}  -> {pid}
   kill  {pid, uid}                            -> {status}   (SIGKILL it and all it started)
   status {pid, timeout}                       -> {status}   (exit status, null if alive)
 """
@@ -31,6 +38,8 @@ import stat
 import sys
 import time
 
+from grader import namespaces
+
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 CHANNEL_FDS = (3, 4)               # the worker's read and write ends, as worker.main expects
 
@@ -42,8 +51,21 @@ def prctl(option: int, value: int) -> None:
         pass
 
 
+def seed_font_cache() -> None:
+    """Copy the grader's matplotlib font list (beside these modules) into MPLCONFIGDIR."""
+    config = os.environ.get("MPLCONFIGDIR")
+    if not config:
+        return
+    os.makedirs(config, exist_ok=True)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in os.listdir(here):
+        if name.startswith("fontlist-") and name.endswith(".json"):
+            shutil.copyfile(os.path.join(here, name), os.path.join(config, name))
+
+
 def warm_up() -> None:
     """Import what every worker needs, once, before the first fork."""
+    seed_font_cache()
     import matplotlib.pyplot  # noqa: F401  (learners' usual way in; MPLBACKEND is Agg)
     import numpy  # noqa: F401
     from matplotlib.backends import backend_agg  # noqa: F401
@@ -71,7 +93,7 @@ class Factory:
         self.control.send(b'{"ready": true}')
         while True:
             try:
-                data, fds, _, _ = socket.recv_fds(self.control, 65536, 3)
+                data, fds, _, _ = socket.recv_fds(self.control, 65536, 4)
             except OSError:
                 data, fds = b"", []
             if not data:
@@ -93,6 +115,8 @@ class Factory:
     def spawn(self, request: dict, fds: list[int]) -> int:
         pid = os.fork()
         if pid == 0:
+            if request.get("namespaces"):
+                become_namespaced_worker(request, fds)   # never returns
             become_worker(request, fds)            # never returns
         for fd in fds:
             os.close(fd)
@@ -175,13 +199,35 @@ def kill_uid(uid: int, rounds: int = 5) -> None:
             return
 
 
-SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue",
+                  "/var/crash", "/run/shm")
+SWEPT_PARENTS = ("/", "/run", "/var", "/var/lib", "/var/cache", "/dev", "/home", "/srv", "/opt")
+
+
+def world_writable_folders() -> list[str]:
+    """The usual shared folders plus every world-writable folder one level below the
+    usual roots: where a uid with no home can leave files for the next one."""
+    found = [folder for folder in SHARED_FOLDERS if os.path.isdir(folder)]
+    for parent in SWEPT_PARENTS:
+        try:
+            entries = list(os.scandir(parent))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False) and \
+                        entry.stat(follow_symlinks=False).st_mode & 0o002:
+                    found.append(entry.path)
+            except OSError:
+                continue
+    return sorted(set(found))
 
 
 def remove_files_of(uid: int) -> None:
-    """Delete what uid left in the world-writable folders (so no later grade, which may
-    get the same uid, can read it); a worker's own work/ folder goes with its space."""
-    for folder in SHARED_FOLDERS:
+    """Delete what uid left in world-writable folders, and its SysV IPC objects (so no
+    later grade, which may get the same uid, can read them); a worker's own work/ folder
+    goes with its space."""
+    for folder in world_writable_folders():
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -191,11 +237,55 @@ def remove_files_of(uid: int) -> None:
                 if entry.stat(follow_symlinks=False).st_uid != uid:
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
+                    remove_tree(entry.path)
                 else:
                     os.unlink(entry.path)
             except OSError:
                 continue
+    remove_ipc_of(uid)
+
+
+def remove_tree(path: str) -> None:
+    """Remove path whatever its depth (shutil.rmtree recurses and raises RecursionError
+    on thousands of nested folders), never following symlinks."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:
+        pass
+    if os.path.lexists(path):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.execvp("rm", ["rm", "-rf", "--one-file-system", "--", path])
+            finally:
+                os._exit(1)
+        os.waitpid(pid, 0)
+
+
+IPC_TABLES = {"shm": "shmctl", "msg": "msgctl", "sem": "semctl"}
+IPC_RMID = 0
+
+
+def remove_ipc_of(uid: int) -> None:
+    """Remove every SysV shared-memory segment, message queue and semaphore set that uid
+    created or owns (/proc/sysvipc lists them); detached segments otherwise stay
+    allocated after every process of the uid is gone."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for table, call in IPC_TABLES.items():
+        try:
+            with open(f"/proc/sysvipc/{table}") as listing:
+                header, *rows = listing.read().splitlines()
+        except OSError:
+            continue
+        columns = header.split()               # the object's id is the second column
+        for row in rows:
+            values = dict(zip(columns, row.split()))
+            if uid in (int(values.get("uid", -1)), int(values.get("cuid", -1))):
+                number = int(values[columns[1]])
+                if call == "semctl":
+                    libc.semctl(number, 0, IPC_RMID)
+                else:
+                    getattr(libc, call)(number, IPC_RMID, None)
 
 
 def process_owners() -> list[int]:
@@ -223,6 +313,41 @@ def children_of(parent: int) -> list[int]:
             except (OSError, ValueError):
                 continue
     return found
+
+
+def become_namespaced_worker(request: dict, fds: list[int]) -> None:
+    """In the forked child: the keeper of a worker with namespaces of its own."""
+    try:
+        os.setsid()
+        namespaces.close_all_but(fds)
+        namespaces.enter_fresh_namespaces()
+        namespaces.copy_submission(fds[3])
+        namespaces.keep(lambda: start_namespaced_worker(request, fds[:3]), fds[:3])
+    except BaseException as exc:  # noqa: BLE001 - report why this worker could not start
+        os.write(2, f"worker start failed: {type(exc).__name__}: {exc}\n".encode())
+    finally:
+        os._exit(1)
+
+
+def start_namespaced_worker(request: dict, fds: list[int]) -> None:
+    """In the namespaces' worker: descriptors, limits, no privileges, then serve."""
+    try:
+        os.setsid()
+        for number in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, signal.SIG_DFL)
+        place_descriptors(fds)
+        os.chdir("/work")
+        os.environ.clear()
+        os.environ.update(request["env"])
+        apply_limits(request["limits"], True)
+        namespaces.drop_privileges()
+        namespaces.die_with_parent()
+        from grader import worker
+        worker.main([str(CHANNEL_FDS[0]), str(CHANNEL_FDS[1]), namespaces.SUBMISSION])
+    except BaseException as exc:  # noqa: BLE001 - report why this worker could not start
+        os.write(2, f"worker start failed: {type(exc).__name__}: {exc}\n".encode())
+    finally:
+        os._exit(0)
 
 
 def become_worker(request: dict, fds: list[int]) -> None:
@@ -264,12 +389,21 @@ def place_descriptors(fds: list[int]) -> None:
     os.dup2(high[2], 2)
     os.dup2(high[0], CHANNEL_FDS[0])
     os.dup2(high[1], CHANNEL_FDS[1])
-    for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
+    for fd in open_descriptors():
         if fd > CHANNEL_FDS[1] and not read_only_file(fd):
             try:
                 os.close(fd)
             except OSError:      # the listing's own descriptor, already gone
                 pass
+
+
+def open_descriptors() -> list[int]:
+    """This process's descriptors: from /proc, or by trying each below the soft limit."""
+    try:
+        return [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        return list(range(min(limit, 1 << 16)))
 
 
 def read_only_file(fd: int) -> bool:

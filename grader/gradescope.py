@@ -8,12 +8,13 @@ submission, with the learner's files in /autograder/submission, and must leave
 /autograder/results/results.json. Here:
 
 - setup.sh installs python3 and pip with apt when they are missing, then runs
-  setup_python.sh: the Python part (the kit's requirements, and a Python installation
-  the grader's unprivileged worker can reach), runnable on its own;
+  setup_python.sh: the Python part (the kit's requirements, then `python3 -m grader
+  isolation`, which prints the isolation the image gives), runnable on its own;
 - run_autograder grades with `python3 -m grader grade ... --tests all` from the kit in
   /autograder/source (grader/, tests/public, tests/hidden, tests/misconceptions and
-  solutions/ for misconception matching). Being root, the grader runs learner code as
-  an unprivileged uid that can read neither tests/ nor solutions/ nor the results. It
+  solutions/ for misconception matching). Being root, the grader runs learner code in
+  namespaces where the container allows them, else as an unprivileged uid that can read
+  neither tests/ nor solutions/ nor the results; never as root. It
   always leaves a valid results.json: when grading fails, one with score 0 and the
   reason. Within Gradescope's default limits (10 minutes, 768 MB): the grade is cut at
   GRADE_SECONDS, and CALCGRADER_MEMORY_MB caps each worker's memory.
@@ -54,15 +55,16 @@ bash "$ROOT/source/setup_python.sh"
 
 SETUP_PYTHON_SH = """\
 #!/usr/bin/env bash
-# The Python part of setup.sh: the grader's requirements, and a Python installation the
-# grader's unprivileged worker can reach (as root it runs learner code as another uid).
+# The Python part of setup.sh: the grader's requirements, then which isolation this
+# image gives learner code (namespaces where Gradescope's container allows them, else an
+# unprivileged uid; see SECURITY.md).
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 cd "$ROOT/source"
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 10) and "the grader needs Python 3.10+")'
 PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --disable-pip-version-check --no-cache-dir \\
     -r requirements.txt
-python3 -c 'from grader.sandbox import open_interpreter_to_workers; open_interpreter_to_workers()'
+python3 -m grader isolation
 """
 
 RUN_AUTOGRADER = """\

@@ -9,11 +9,14 @@ plots_dir/<name>.png plus plots_dir/<name>.json, the data behind the picture:
   (Hessian eigenvalues 1 and 10, so L = 10) at several learning rates, one above 2 / L;
 - gd_path: the iterates over that quadratic's contour lines at lr = 1/L and near 2/L;
 - mini_project_sweep: learning_rate_sweep on a fixed, seeded classification dataset;
-- learner_plot: the PNG the learner's own plot_loss_curves wrote, copied after checks.
+- learner_plot: the PNG the learner's own plot_loss_curves wrote, brought back as bytes.
 
 Every number drawn as the learner's came from the learner's code. A learner function that
 is missing or fails costs only its own plot (or series), reported as a one-sentence note;
-nothing the learner does makes draw_plots raise. solutions/ is never imported here.
+nothing the learner does makes draw_plots raise. The reference's curves come from
+solutions/ where the kit has it (imported in this process: it is the instructor's code),
+else from the recorded reference_runs.json of the student bundle. grader.run draws these
+plots before any hidden check runs, so no hidden input can reach them.
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ import functools
 import io
 import json
 import math
-import os
-import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -559,18 +560,10 @@ def _png_dimensions_problem(data: bytes) -> str:
     return ""
 
 
-def read_learner_png(path: Path) -> tuple[bytes, str]:
-    """(the PNG's bytes, '') or (b'', what is wrong); never follows a symlink or blocks."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return b"", "wrote no file at the path it was given"
-    except OSError:
-        return b"", "left something at the path that is not a readable file (a symlink?)"
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return b"", "left something at the path that is not a regular file"
-        data = handle.read(MAX_PNG_BYTES + 1)
+def check_learner_png(data: bytes | None, problem: str) -> tuple[bytes, str]:
+    """(the PNG's bytes, '') or (b'', what is wrong) for what the worker brought back."""
+    if data is None:
+        return b"", problem or "wrote no file at the path it was given"
     if len(data) > MAX_PNG_BYTES:
         return b"", f"wrote a file larger than {MAX_PNG_BYTES // (1024 * 1024)} MB"
     if not data.startswith(PNG_SIGNATURE):
@@ -596,21 +589,22 @@ def _close_pyplot_figures(keep: set[int]) -> None:
 
 
 def plot_learner_png(submission: Submission, plots_dir: Path, notes: list[str]) -> Plot | None:
-    """learner_plot: run plot_loss_curves into the scratch folder and keep a sound PNG."""
-    if submission.scratch_dir is None:
-        notes.append("No learner plot: this run has no folder the learner's code may write to.")
-        return None
-    target = Path(submission.scratch_dir) / LEARNER_PNG
-    if target.is_symlink() or target.is_file():
-        target.unlink()                       # a stale file must not pass for a new one
+    """learner_plot: run plot_loss_curves and keep the PNG it wrote, if it is a sound one.
+
+    The PNG's bytes come back from where the code ran (grader.figures.OutputFile): this
+    process never opens a path the learner's code controls.
+    """
     curves = reference_runs()["sweep"]
     labels = [f"lr={lr:g}" for lr in SWEEP_LRS]
     open_before = _pyplot_figure_numbers()
     try:
-        returned = submission.mini_project.plot_loss_curves(curves, labels, str(target))
+        returned = submission.mini_project.plot_loss_curves(
+            curves, labels, submission.output_file(LEARNER_PNG))
     finally:
         _close_pyplot_figures(open_before)
-    data, problem = read_learner_png(target)
+    record = submission.last_call
+    data, problem = check_learner_png(record.files.get(LEARNER_PNG),
+                                      record.file_problems.get(LEARNER_PNG, ""))
     if problem:
         notes.append(_sentence(f"No learner plot: mini_project.plot_loss_curves {problem}"))
         return None

@@ -11,7 +11,13 @@ Values: JSON scalars and lists as themselves, and tagged objects:
         {"$a": i, "s": [shape]} array from buffer i;  {"$t": [...]} tuple;
         {"$d": [[key, value], ...]} dict;  {"$f": "nan" | "inf" | "-inf"} float;
         {"$c": n} the caller's callable number n;
-        {"$x": [family, part, params]} a grader.formulas.Formula, rebuilt by the worker.
+        {"$x": [family, part, params]} a grader.formulas.Formula, rebuilt by the worker;
+        {"$o": name} a grader.figures.OutputFile (a path the worker makes);
+        {"$b": i} raw bytes from buffer i (a file learner code wrote).
+
+Memory stays bounded whatever the peer sends: a header is at most MAX_HEADER bytes of
+JSON with at most MAX_CONTAINERS lists and objects (so decoding it costs a small multiple
+of its size), and buffers at most MAX_TOTAL bytes in all.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from grader import formulas
+from grader import figures, formulas
 
-MAX_HEADER = 16 * 1024 * 1024
+MAX_HEADER = 1024 * 1024          # the largest legitimate header, a long loss list, is ~0.2 MB
+MAX_CONTAINERS = 100_000          # lists and objects in one header
 MAX_BUFFERS = 4096
 MAX_BUFFER = 64 * 1024 * 1024     # no check needs more than 8 million float64 numbers
 MAX_TOTAL = 64 * 1024 * 1024
@@ -69,6 +76,11 @@ def _pack(value: Any, buffers: list[bytes], callables: list | None) -> Any:
     if kind is np.ndarray:
         buffers.append(np.ascontiguousarray(value, dtype="<f8").tobytes())
         return {"$a": len(buffers) - 1, "s": list(value.shape)}
+    if kind is bytes:
+        buffers.append(value)
+        return {"$b": len(buffers) - 1}
+    if kind is figures.OutputFile:
+        return {"$o": value.name}
     if kind is list:
         return [_pack(item, buffers, callables) for item in value]
     if kind is tuple:
@@ -86,8 +98,12 @@ def _pack(value: Any, buffers: list[bytes], callables: list | None) -> Any:
 # --------------------------------------------------------------------------- decoding
 
 def decode(header: bytes, buffers: list[bytes],
-           make_callable: Callable[[int], Any] | None = None) -> dict:
-    """Rebuild a message; callable references become make_callable(n) (refused if None)."""
+           make_callable: Callable[[int], Any] | None = None,
+           make_output: Callable[[str], Any] | None = None) -> dict:
+    """Rebuild a message; callable references become make_callable(n) and output files
+    make_output(name) (each refused if None)."""
+    if header.count(b"[") + header.count(b"{") > MAX_CONTAINERS:
+        raise ProtocolError("header holds too many lists and objects")
     try:
         raw = json.loads(header.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -95,53 +111,66 @@ def decode(header: bytes, buffers: list[bytes],
     if type(raw) is not dict:
         raise ProtocolError("header is not an object")
     used: set[int] = set()
-    message = _unpack(raw, buffers, make_callable, used, depth=0)
+    message = _unpack(raw, buffers, (make_callable, make_output), used, depth=0)
     if not isinstance(message, dict):
         raise ProtocolError("message is not a dict")
     return message
 
 
-def _unpack(value: Any, buffers: list[bytes], make_callable: Any, used: set, depth: int) -> Any:
+def _unpack(value: Any, buffers: list[bytes], makers: Any, used: set, depth: int) -> Any:
     if depth > 32:
         raise ProtocolError("value nested too deeply")
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return value
     if kind is list:
-        return [_unpack(item, buffers, make_callable, used, depth + 1) for item in value]
+        return [_unpack(item, buffers, makers, used, depth + 1) for item in value]
     if kind is not dict or len(value) not in (1, 2):
         raise ProtocolError("unknown value in message")
     if "$a" in value:
         return _array(value, buffers, used)
     if "$t" in value and type(value["$t"]) is list:
-        return tuple(_unpack(item, buffers, make_callable, used, depth + 1) for item in value["$t"])
+        return tuple(_unpack(item, buffers, makers, used, depth + 1) for item in value["$t"])
     if "$d" in value and type(value["$d"]) is list:
-        return _dict(value["$d"], buffers, make_callable, used, depth)
+        return _dict(value["$d"], buffers, makers, used, depth)
     if "$f" in value and value["$f"] in ("nan", "inf", "-inf"):
         return float(value["$f"])
-    if "$c" in value and type(value["$c"]) is int and make_callable is not None:
-        return make_callable(value["$c"])
+    if "$b" in value:
+        return _bytes(value["$b"], buffers, used)
+    callable_maker, output_maker = makers
+    if "$c" in value and type(value["$c"]) is int and callable_maker is not None:
+        return callable_maker(value["$c"])
+    if "$o" in value and type(value["$o"]) is str and output_maker is not None:
+        return output_maker(value["$o"])
     if "$x" in value and type(value["$x"]) is list and len(value["$x"]) == 3 \
-            and make_callable is not None:
+            and callable_maker is not None:
         return _formula(value["$x"], buffers, used, depth)
     raise ProtocolError("unknown tagged value in message")
 
 
-def _dict(pairs: list, buffers: list[bytes], make_callable: Any, used: set, depth: int) -> dict:
+def _dict(pairs: list, buffers: list[bytes], makers: Any, used: set, depth: int) -> dict:
     result = {}
     for pair in pairs:
         if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
             raise ProtocolError("malformed dict entry")
-        result[pair[0]] = _unpack(pair[1], buffers, make_callable, used, depth + 1)
+        result[pair[0]] = _unpack(pair[1], buffers, makers, used, depth + 1)
     return result
 
 
 def _formula(parts: list, buffers: list[bytes], used: set, depth: int) -> formulas.Formula:
     family, part, params = parts
     try:
-        return formulas.rebuild(family, part, _unpack(params, buffers, None, used, depth + 1))
+        return formulas.rebuild(family, part,
+                                _unpack(params, buffers, (None, None), used, depth + 1))
     except ValueError as exc:
         raise ProtocolError(str(exc)) from None
+
+
+def _bytes(index: Any, buffers: list[bytes], used: set) -> bytes:
+    if type(index) is not int or not 0 <= index < len(buffers) or index in used:
+        raise ProtocolError("bytes refer to a missing buffer")
+    used.add(index)
+    return buffers[index]
 
 
 def _array(value: dict, buffers: list[bytes], used: set) -> np.ndarray:

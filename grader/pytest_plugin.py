@@ -101,6 +101,7 @@ def _loaded_submission(pytestconfig: pytest.Config) -> Submission:
 @pytest.fixture
 def submission(_loaded_submission: Submission, request: pytest.FixtureRequest) -> Submission:
     """The learner's modules: `submission.<module>.<function>(...)`."""
+    _loaded_submission.enter_suite(request.node.path.parent.name)   # public, hidden
     _loaded_submission.reset_calls()
     request.node.stash[CALLS] = _loaded_submission
     return _loaded_submission

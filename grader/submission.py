@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import tempfile
 import traceback
 import warnings
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import errors
+from grader import errors, figures
 from grader.contract import MODULES, parameter_names
 from grader.plain import NotPlainData, describe, same_plain, to_plain
 
@@ -41,6 +42,10 @@ class CallRecord:
     warnings: list[str] = field(default_factory=list)
     mutated: list[str] = field(default_factory=list)
     callbacks: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)         # OutputFile name -> bytes
+    file_problems: dict[str, str] = field(default_factory=dict)   # name -> why no bytes
+    paths: dict[str, str] = field(default_factory=dict)           # name -> path learner got
+    figures: list[dict] = field(default_factory=list)             # grader.figures' records
 
 
 class FunctionProxy:
@@ -74,6 +79,31 @@ class Submission:
     def __init__(self, scratch_dir: Path | None = None):
         self.calls: list[CallRecord] = []
         self.scratch_dir = scratch_dir
+        self.suite = ""                  # the suite whose checks run now: public, hidden
+        self.before_hidden: Callable[[], None] | None = None   # run once, before hidden
+
+    def enter_suite(self, suite: str) -> None:
+        """Called before each check with its suite. Before the first hidden check the
+        before_hidden hook runs (the grader draws the visible plots then); whenever the
+        suite changes into or out of hidden, learner code starts afresh, so nothing a
+        hidden check passed to it can reach a visible output."""
+        if suite == self.suite:
+            return
+        if suite == "hidden" and self.before_hidden is not None:
+            hook, self.before_hidden = self.before_hidden, None
+            hook()
+        if "hidden" in (suite, self.suite):
+            self.start_afresh()
+        self.suite = suite
+
+    def start_afresh(self) -> None:
+        """Forget every state learner code kept (isolated runs start a new worker)."""
+
+    @staticmethod
+    def output_file(name: str) -> figures.OutputFile:
+        """A path learner code may write `name` to; after the call, its bytes are in
+        last_call.files[name] (or why not in last_call.file_problems[name])."""
+        return figures.OutputFile(name)
 
     def __getattr__(self, module: str) -> ModuleProxy:
         if module.startswith("_") or module not in MODULES:
@@ -110,8 +140,9 @@ class Submission:
 
 
 def _plain_args(values: Any) -> Any:
-    """Plain copies of test arguments; callables pass through unchanged."""
-    if callable(values) and not isinstance(values, np.ndarray):
+    """Plain copies of test arguments; callables and output files pass through unchanged."""
+    if (callable(values) and not isinstance(values, np.ndarray)) \
+            or isinstance(values, figures.OutputFile):
         return values
     if isinstance(values, (list, tuple)):
         return type(values)(_plain_args(v) for v in values)
@@ -174,9 +205,23 @@ class LocalSubmission(Submission):
         super().__init__(scratch_dir)
         self.folder = Path(folder).resolve()
         self.modules, self.import_problems = import_folder(self.folder)
+        self._scratch: tempfile.TemporaryDirectory | None = None
 
     def _invoke(self, module: str, name: str, record: CallRecord) -> Any:
-        return invoke_in_process(self._function(module, name), record, self.folder)
+        return invoke_in_process(self._function(module, name), record, self.folder,
+                                 self._output_folder)
+
+    def _output_folder(self) -> str:
+        """Where OutputFile paths go: scratch_dir, else a temporary folder of our own."""
+        if self.scratch_dir is not None:
+            return str(self.scratch_dir)
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="calcgrader-outputs-")
+        return self._scratch.name
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
     def _function(self, module: str, name: str) -> Callable:
         if module in self.import_problems:
@@ -187,16 +232,19 @@ class LocalSubmission(Submission):
         return function
 
 
-def invoke_in_process(function: Callable, record: CallRecord, folder: Path) -> Any:
+def invoke_in_process(function: Callable, record: CallRecord, folder: Path,
+                      output_folder: Callable[[], str] | None = None) -> Any:
     """Call function on private copies of record's arguments, in this process.
 
-    Fills record.warnings and record.mutated like the isolated worker does; returns the
-    plain result or raises the SubmissionProblem that describes the failure.
+    Fills record.warnings, record.mutated, record.files and record.figures like the
+    isolated worker does; returns the plain result or raises the SubmissionProblem that
+    describes the failure.
     """
     module, _, name = record.function.partition(".")
-    args = tuple(_for_learner(a, record) for a in record.args)
-    kwargs = {k: _for_learner(v, record) for k, v in record.kwargs.items()}
-    with warnings.catch_warnings(record=True) as caught, np.errstate(**FLOAT_WARNINGS):
+    args = tuple(_for_learner(a, record, output_folder) for a in record.args)
+    kwargs = {k: _for_learner(v, record, output_folder) for k, v in record.kwargs.items()}
+    with warnings.catch_warnings(record=True) as caught, np.errstate(**FLOAT_WARNINGS), \
+            figures.FigureRecorder() as recorder:
         warnings.simplefilter("always")
         try:
             result = function(*args, **kwargs)
@@ -209,6 +257,13 @@ def invoke_in_process(function: Callable, record: CallRecord, folder: Path) -> A
     record.warnings = [errors.cap(f"{w.category.__name__}: {w.message}", 200) for w in caught]
     record.mutated = [argument_name(record.function, position)
                       for position in changed_positions(record.args, record.kwargs, args, kwargs)]
+    record.figures = recorder.figures
+    for output, path in record.paths.items():
+        data, problem = figures.collect(path)
+        if data is None:
+            record.file_problems[output] = problem
+        else:
+            record.files[output] = data
     return plain_result(module, name, result)
 
 
@@ -221,16 +276,23 @@ def plain_result(module: str, name: str, result: Any) -> Any:
                                     "a numpy array, or a tuple/list/dict of those") from None
 
 
-def _for_learner(value: Any, record: CallRecord) -> Any:
-    """A private copy of a plain argument; callables wrapped to speak plain data."""
+def _for_learner(value: Any, record: CallRecord,
+                 output_folder: Callable[[], str] | None = None) -> Any:
+    """A private copy of a plain argument; callables wrapped to speak plain data, output
+    files turned into paths under output_folder()."""
     if callable(value) and not isinstance(value, np.ndarray):
         return _plain_callback(value, record)
+    if isinstance(value, figures.OutputFile):
+        if output_folder is None:
+            raise errors.LearnerRaised("this run has no folder learner code may write to")
+        record.paths[value.name] = figures.prepare(output_folder(), value.name)
+        return record.paths[value.name]
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, (list, tuple)):
-        return type(value)(_for_learner(v, record) for v in value)
+        return type(value)(_for_learner(v, record, output_folder) for v in value)
     if isinstance(value, dict):
-        return {k: _for_learner(v, record) for k, v in value.items()}
+        return {k: _for_learner(v, record, output_folder) for k, v in value.items()}
     return value
 
 

@@ -3,14 +3,17 @@
 Started by grader.sandbox with two pipe descriptors and the submission folder. It
 imports learner modules on first use and answers `call` messages with plain data: the
 result, the warnings raised, and which arguments the call changed. Callables in the
-arguments are stubs that ask the grading process to evaluate them. It never decides
-anything: every verdict is computed in the grading process from what is sent here.
+arguments are stubs that ask the grading process to evaluate them. A file the call was
+asked to write (grader.figures.OutputFile) comes back as bytes with the result, and every
+matplotlib figure the call saved as a plain description. It never decides anything:
+every verdict is computed in the grading process from what is sent here.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -18,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import errors, protocol
+from grader import errors, figures, protocol
 from grader.plain import NotPlainData, to_plain
 from grader.submission import FLOAT_WARNINGS, changed_positions, describe_exception
 
@@ -32,17 +35,28 @@ class Worker:
         self.channel, self.folder = channel, folder
         self.modules: dict[str, Any] = {}
         self.call: Any = None                   # the id of the call being answered
+        self.outputs: dict[str, str] = {}       # OutputFile name -> path, for this call
 
     def serve(self) -> None:
         while True:
             header, buffers = self.channel.receive()
-            message = protocol.decode(header, buffers, make_callable=self.callback_stub)
+            self.outputs = {}
+            message = protocol.decode(header, buffers, make_callable=self.callback_stub,
+                                      make_output=self.output_path)
             if message.get("op") != "call":
                 return
             self.call = message.get("call")
             answer = self.answer(message)
             flush_output()                      # what the learner printed reaches the log
             self.channel.send(protocol.encode({**answer, "call": self.call}))
+
+    def output_path(self, name: str) -> str:
+        """The path learner code gets for OutputFile(name), in the working folder."""
+        try:
+            self.outputs[name] = figures.prepare(os.getcwd(), name)
+        except (OSError, ValueError) as exc:
+            raise protocol.ProtocolError(f"no output path for {name!r}: {exc}") from None
+        return self.outputs[name]
 
     def callback_stub(self, number: int) -> Any:
         """A stand-in for the grader's callable `number`: calling it asks the grader."""
@@ -67,10 +81,19 @@ class Worker:
             return {"op": "error", "kind": problem.kind, "message": str(problem)}
         args, kwargs = list(message.get("args", [])), dict(message.get("kwargs", {}))
         before = (copy.deepcopy(args), copy.deepcopy(kwargs))
-        outcome = self.invoke(function, f"{module}.{name}", args, kwargs)
+        with figures.FigureRecorder() as recorder:
+            outcome = self.invoke(function, f"{module}.{name}", args, kwargs)
         if outcome.get("op") == "result":
             outcome["mutated"] = changed_positions(*before, args, kwargs)
+            outcome["figures"] = recorder.figures
+            outcome["files"] = {name: self.written(path) for name, path in self.outputs.items()}
         return outcome
+
+    @staticmethod
+    def written(path: str) -> dict:
+        """What learner code left at path: its bytes, or why there are none."""
+        data, problem = figures.collect(path)
+        return {"path": path, "data": data, "problem": problem}
 
     def function(self, module: str, name: str) -> Any:
         if module not in self.modules:

@@ -1,7 +1,5 @@
 """Hidden checks for mini_project.py."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -141,19 +139,65 @@ def test_sweep_one_curve_per_rate(submission):
 
 
 @pytest.mark.points(2)
-def test_plot_writes_png(submission, scratch_dir):
+def test_plot_writes_png(submission):
     """plot_loss_curves: writes a real PNG at the given path and returns the path"""
     X, y = _dataset()
     curves = [_train(X, y, lr, 15)[1] for lr in (0.05, 0.5, 2.0)]
-    path = str(Path(scratch_dir) / "loss_curves.png")
-    got = submission.mini_project.plot_loss_curves(curves, ["0.05", "0.5", "2.0"], path)
+    target = submission.output_file("loss_curves.png")
+    got = submission.mini_project.plot_loss_curves(curves, ["0.05", "0.5", "2.0"], target)
+    record = submission.last_call
     expect_unchanged(submission)
+    path = record.paths.get("loss_curves.png")
     expect(got == path, f"plot_loss_curves should return the path it wrote, but returned {got!r}")
-    file = Path(path)
-    expect(file.is_file(), "plot_loss_curves wrote no file at the given path")
-    data = file.read_bytes()
+    data = record.files.get("loss_curves.png")
+    expect(data is not None, f"plot_loss_curves {record.file_problems.get('loss_curves.png')}")
     expect(data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR",
            f"plot_loss_curves wrote a file that is not a PNG (it starts with {data[:8]!r})")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     expect(width > 0 and height > 0 and len(data) > 1000,
            f"plot_loss_curves wrote an empty image ({width}x{height}, {len(data)} bytes)")
+
+
+def _saved_axes(record) -> dict:
+    """The one axes of the figure the learner saved, as grader.figures describes it."""
+    expect(len(record.figures) > 0,
+           "plot_loss_curves saved no matplotlib figure (the PNG was not written by "
+           "matplotlib's savefig, so what it shows cannot be checked)")
+    panels = [axes for axes in record.figures[-1]["axes"] if axes["lines"]]
+    expect(len(panels) == 1, f"the saved figure has {len(panels)} axes with lines; "
+                             "draw every curve on one axes")
+    return panels[0]
+
+
+@pytest.mark.points(1)
+def test_plot_shows_each_curve(submission):
+    """plot_loss_curves: the saved figure has one line per curve, carrying that curve's losses"""
+    X, y = _dataset()
+    curves = [_train(X, y, lr, 12)[1] for lr in (0.05, 0.5, 2.0)]
+    submission.mini_project.plot_loss_curves(curves, ["0.05", "0.5", "2.0"],
+                                             submission.output_file("curves.png"))
+    axes = _saved_axes(submission.last_call)
+    lines = axes["lines"]
+    expect(len(lines) == len(curves), f"the figure has {len(lines)} lines for "
+                                      f"{len(curves)} curves")
+    for index, (line, curve) in enumerate(zip(lines, curves)):
+        expect(line["y"].shape == (len(curve),),
+               f"line {index + 1} has {line['y'].size} points, not one per iteration")
+        expect_close(line["y"], np.asarray(curve), f"the y data of line {index + 1}",
+                     rtol=1e-9, atol=0.0)
+
+
+@pytest.mark.points(1)
+def test_plot_log_scale_labels_legend(submission):
+    """plot_loss_curves: a log loss axis, both axes labelled, and a legend of the labels"""
+    X, y = _dataset()
+    curves = [_train(X, y, lr, 12)[1] for lr in (0.05, 0.5)]
+    labels = ["slow 0.05", "fast 0.5"]
+    submission.mini_project.plot_loss_curves(curves, labels, submission.output_file("c.png"))
+    axes = _saved_axes(submission.last_call)
+    expect(axes["yscale"] == "log", f"the y-axis scale is {axes['yscale']!r}, not 'log'")
+    expect(axes["xlabel"].strip() != "" and axes["ylabel"].strip() != "",
+           f"axis labels are x={axes['xlabel']!r}, y={axes['ylabel']!r}; label both axes")
+    expect(axes["has_legend"], "the figure has no legend")
+    expect(sorted(axes["legend"]) == sorted(labels),
+           f"the legend shows {axes['legend']!r}, not the labels given")

@@ -1,6 +1,5 @@
 """Public checks for mini_project.py: run `pytest tests/public` while you work."""
 
-import os
 
 import numpy as np
 import pytest
@@ -53,13 +52,15 @@ def test_learning_rate_sweep_one_curve_per_rate(submission):
 
 
 @pytest.mark.points(1)
-def test_plot_loss_curves_writes_a_png(submission, scratch_dir):
+def test_plot_loss_curves_writes_a_png(submission):
     """plot_loss_curves: writes a PNG file at path and returns path"""
-    path = str(scratch_dir / "loss_curves.png")
     curves = [[1.0, 0.5, 0.25, 0.125], [1.0, 0.8, 0.64, 0.512]]
-    got = submission.mini_project.plot_loss_curves(curves, ["lr=0.5", "lr=0.1"], path)
+    target = submission.output_file("loss_curves.png")
+    got = submission.mini_project.plot_loss_curves(curves, ["lr=0.5", "lr=0.1"], target)
+    path = submission.last_call.paths["loss_curves.png"]
     assert got == path, f"plot_loss_curves should return the path it wrote, got {got!r}"
-    assert os.path.isfile(path), f"no file was written at {path}"
-    with open(path, "rb") as file:
-        head = file.read(8)
-    assert head == PNG_SIGNATURE, f"{path} does not start with the PNG signature (got {head!r})"
+    data = submission.last_call.files.get("loss_curves.png")
+    problem = submission.last_call.file_problems.get("loss_curves.png")
+    assert data is not None, f"plot_loss_curves {problem}"
+    assert data[:8] == PNG_SIGNATURE, f"{path} does not start with the PNG signature " \
+                                      f"(got {data[:8]!r})"
