@@ -29,8 +29,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-CLONE_NEWNS = 0x00020000
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET = 0x00020000, 0x08000000, 0x40000000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 SYSTEM_BWRAP = ("/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap")
 SANDBOX_UID = 65534                # the factory's uid inside the sandbox ("nobody")
 RUNTIME_INSIDE = "/grader-runtime"  # where the factory's modules appear inside
@@ -151,6 +151,74 @@ class OuterSandbox:
             os.setgid(uid)
             os.setuid(uid)
         return enter
+
+
+def closed_tops(roots: list[Path]) -> list[Path]:
+    """The outermost folders on the way to roots that other users cannot enter (/root)."""
+    closed: list[Path] = []
+    for root in roots:
+        for folder in reversed([root, *root.parents]):
+            if not os.stat(folder).st_mode & 0o001:
+                if not any(kept == folder or kept in folder.parents for kept in closed):
+                    closed.append(folder)
+                break
+    return closed
+
+
+def uid_preexec(runtime: Path) -> Callable[[], None]:
+    """For the uid fallback (as root): the factory and its workers get a network and an
+    IPC namespace of their own where the kernel allows it (no network, no SysV objects
+    shared with the host), and the Python view of uid_view()."""
+    view = uid_view(runtime)
+
+    def enter() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.unshare(CLONE_NEWNET)          # best effort: Docker's seccomp may forbid it
+        libc.unshare(CLONE_NEWIPC)
+        if view is not None:
+            view()
+    return enter
+
+
+def uid_view(runtime: Path) -> Callable[[], None] | None:
+    """For the uid fallback where Python lives under a closed folder: in a private mount
+    namespace, cover each closed folder (/root) with an empty tmpfs others may enter and
+    bind the Python installation back into it, read-only. The worker's uid then reaches
+    Python and sees nothing else of /root. None when nothing is closed."""
+    roots = python_roots()
+    tops = closed_tops(roots)
+    if not tops:
+        return None
+    parking = [runtime / "python" / str(index) for index in range(len(roots))]
+    for folder in parking:
+        folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(runtime / "python", 0o755)
+
+    def enter() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _check(libc.unshare(CLONE_NEWNS), "unshare")
+        _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "private")
+        for root, park in zip(roots, parking):
+            _check(libc.mount(str(root).encode(), str(park).encode(), None,
+                              MS_BIND | MS_REC, None), "park")
+        for top in tops:
+            _check(libc.mount(b"tmpfs", str(top).encode(), b"tmpfs", 0, b"mode=0755"), "cover")
+        for root, park in zip(roots, parking):
+            os.makedirs(root, mode=0o755, exist_ok=True)
+            _check(libc.mount(str(park).encode(), str(root).encode(), None,
+                              MS_BIND | MS_REC, None), "bind back")
+            _check(libc.mount(b"none", str(root).encode(), None,
+                              MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, None), "read-only")
+    return enter
+
+
+def private_mounts_possible() -> bool:
+    """Whether this process may make a private mount namespace (root, and no seccomp
+    profile forbidding unshare, as Docker's default does without CAP_SYS_ADMIN)."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNS) == 0 else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
 def _check(result: int, what: str) -> None:

@@ -13,10 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import batch, class_report, formats, gradescope, intake, release, shards, stubs
+from grader import batch, class_report, formats, gradescope, intake, release, sandbox, shards, stubs
 from grader.results import GradeResult, save_grade
 from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, SuiteRunner, grade
-from grader import sandbox
 
 
 class UsageProblem(Exception):

@@ -12,7 +12,9 @@ report:
 - `uid`: where namespaces cannot be made (a container whose seccomp profile forbids
   them), and the grader is root, each worker runs as an unprivileged uid of its own;
   the kit, the class folder and the output are closed to other users, and ending a
-  worker kills every process of its uid and removes its files and IPC objects.
+  worker kills every process of its uid and removes its files and IPC objects. A Python
+  under a closed folder (/root) is bound into a tmpfs over that folder, in a private
+  mount namespace of the factory, where mount namespaces can be made.
 - `same-user`: a learner's self-check as an ordinary user without namespaces runs their
   own code as themselves.
 
@@ -110,7 +112,7 @@ def isolation() -> str:
         if forced == "uid":
             raise IsolationUnavailable("uid isolation needs the grader to run as root")
         return "same-user"
-    if not closed_directories():
+    if not closed_directories() or bwrap.private_mounts_possible():
         return "uid"
     if os.environ.get(ALLOW_ROOT_VARIABLE) == "1":
         return "root"
@@ -323,7 +325,8 @@ class WorkerFactory:
         environment = {key: os.environ[key] for key in KEPT_ENVIRONMENT if key in os.environ}
         environment.update(FACTORY_ENVIRONMENT)
         argv = ["-I", "-c", BOOTSTRAP, str(self.runtime), str(theirs.fileno())]
-        preexec = None
+        preexec = bwrap.uid_preexec(self.runtime) if self.mode == "uid" else None
+        environment.update({"HOME": str(self.runtime), "MPLCONFIGDIR": str(self.runtime / "mpl")})
         if self.mode == "namespaces":
             outer = bwrap.OuterSandbox(bwrap.find_bwrap(), self.runtime, sandbox_uid())
             argv[3] = bwrap.RUNTIME_INSIDE

@@ -1,0 +1,573 @@
+"""The sandbox's isolation, attacked under both modes: namespaces and the forced uid fallback.
+
+Each attack is a submission (solutions/ with hostile code appended) graded for real in
+this process, once with CALCGRADER_ISOLATION=namespaces and once with =uid. Each test
+asserts the outcome the attack must get: no credit copied, nothing read that learner code
+must not see, nothing left for the next student, bounded time, and a grade that is the
+learner's, never a zero caused by the grader's own environment.
+
+The attacks come from a white-box review (issue 11): classmates found through /proc, the
+solutions run by path, PNG paths made symlinks to root-only files, /proc/kmsg or held
+under a lease, hidden inputs kept and leaked into visible plots and output, the network,
+files in /run/lock and SysV IPC objects left for the next student, nested folders that
+broke the clean-up, and a channel frame built to exhaust the grader's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from grader import formats, sandbox
+from grader.contract import MODULES
+from grader.results import save_grade
+from grader.run import GradeOptions, grade
+from grader.sandbox import Limits
+
+KIT = Path(__file__).resolve().parents[2]
+SOLUTIONS = KIT / "solutions"
+ROOT = os.geteuid() == 0
+FAST = Limits(call_seconds=2.0, total_seconds=40.0, startup_seconds=20.0)
+MODES = ["namespaces", "uid"] if ROOT else ["namespaces"]
+
+
+def switch_isolation(mode: str | None) -> None:
+    """Make this process's next grade use mode (None: the default choice)."""
+    if sandbox._FACTORY:
+        sandbox._FACTORY[0].close()
+        sandbox._FACTORY.clear()
+    if mode is None:
+        os.environ.pop(sandbox.ISOLATION_VARIABLE, None)
+    else:
+        os.environ[sandbox.ISOLATION_VARIABLE] = mode
+    sandbox.isolation.cache_clear()
+    sandbox.namespaces_problem.cache_clear()
+
+
+@pytest.fixture(params=MODES)
+def mode(request):
+    """Each test runs under namespaces and, as root, under the forced uid fallback."""
+    switch_isolation(request.param)
+    assert sandbox.isolation() == request.param
+    yield request.param
+    switch_isolation(None)
+
+
+def submission_with(tmp_path: Path, name: str, code: dict[str, str], base: Path = SOLUTIONS,
+                    **values: str) -> Path:
+    """A copy of base with code appended to the given modules (@KEY@ replaced by values)."""
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    for module in MODULES:
+        source = (base / f"{module}.py").read_text() if (base / f"{module}.py").exists() else ""
+        extra = textwrap.dedent(code.get(module, ""))
+        for key, value in values.items():
+            extra = extra.replace(f"@{key}@", value)
+        (folder / f"{module}.py").write_text(source + "\n" + extra)
+    return folder
+
+
+def grade_here(folder: Path, out: Path, suites: str = "public") -> dict:
+    """Grade in this process; every output file's text, keyed by name, plus the grade."""
+    out.mkdir(parents=True, exist_ok=True)
+    result = grade(folder, out, GradeOptions(suites=suites, student=folder.name, limits=FAST))
+    formats.write_report(result, out)
+    save_grade(result, out / "grade.json")
+    return {"result": result, "text": everything_written(out)}
+
+
+def everything_written(out: Path) -> str:
+    """All the report files' bytes as one text (what a learner or Gradescope may see)."""
+    chunks = []
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            chunks.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(chunks)
+
+
+def scores(result) -> dict[str, float]:
+    return {m.module: m.score for m in result.modules}
+
+
+# ----------------------------------------------------------------------- what is visible
+
+SNOOP = """
+def l2_penalty(w, lam):
+    import os
+    seen = []
+    for path in ("/", "/root", "@KIT@", "@KIT@/solutions", "@KIT@/tests/hidden", "@OUT@",
+                 "/etc", "/run", "/home"):
+        try:
+            seen.append(path + "=" + ",".join(sorted(os.listdir(path))[:40]))
+        except OSError as exc:
+            seen.append(path + "!" + type(exc).__name__)
+    try:
+        seen.append("solution=" + open("@KIT@/solutions/losses.py").read()[:30])
+    except OSError as exc:
+        seen.append("solution!" + type(exc).__name__)
+    try:
+        others = [p for p in os.listdir("/proc") if p.isdigit()]
+        cmdlines = [open("/proc/%s/cmdline" % p, "rb").read().decode(errors="replace")
+                    for p in others]
+        seen.append("procs=%d kit-in-cmdline=%s" % (len(others),
+                    any("@KIT@" in c for c in cmdlines)))
+    except OSError as exc:
+        seen.append("proc!" + type(exc).__name__)
+    seen.append("uid=%d" % os.getuid())
+    raise RuntimeError(" | ".join(seen))
+"""
+
+
+def test_learner_code_sees_nothing_of_the_kit_or_the_output(mode, tmp_path):
+    """Listing and reading the kit, its solutions, hidden tests and the output folder from
+    learner code fails; it never runs as root; /proc shows no grader command line."""
+    out = tmp_path / "out"
+    folder = submission_with(tmp_path, "snoop", {"regularization": SNOOP},
+                             KIT=str(KIT), OUT=str(out))
+    graded = grade_here(folder, out)
+    failures = [c.message for c in graded["result"].checks if "l2_penalty" in c.name]
+    assert failures and all("RuntimeError" in m for m in failures), failures
+    seen = failures[0]
+    assert "solution=" not in seen and "def mse" not in seen, seen
+    for secret in (f"{KIT}/tests/hidden=", f"{KIT}/solutions=", f"{out}="):
+        assert secret not in seen, seen
+    listed = re.search(r"/root=([^|]*) ", seen)
+    python_parts = {Path(p).parts[2] for p in (sys.base_prefix, sys.prefix)
+                    if Path(p).parts[1:2] == ("root",)}
+    assert listed is None or set(listed.group(1).split(",")) <= python_parts, seen
+    assert "kit-in-cmdline=True" not in seen, seen
+    assert "uid=0" not in seen, seen
+    assert graded["result"].isolation == mode
+    if mode == "namespaces":          # its own PID namespace: PID 1 and the worker
+        assert re.search(r"procs=[12] ", seen), seen
+        assert "/run!" in seen and "/home!" in seen, seen
+
+
+COPYCAT = """
+def _steal():
+    import importlib.util, os
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            words = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\\0")
+        except OSError:
+            continue
+        for word in words:
+            word = word.decode(errors="replace")
+            for root in (word, os.path.dirname(word)):
+                for candidate in (root, os.path.join(root, "bob"), "@CLASS@/bob",
+                                  "@KIT@/solutions"):
+                    path = os.path.join(candidate, "losses.py")
+                    try:
+                        spec = importlib.util.spec_from_file_location("stolen", path)
+                        module = importlib.util.module_from_spec(spec)
+                        spec.loader.exec_module(module)
+                        return module
+                    except Exception:
+                        continue
+    return None
+
+
+def mse(y_pred, y):
+    stolen = _steal()
+    if stolen is None:
+        raise NotImplementedError()
+    return stolen.mse(y_pred, y)
+"""
+
+
+def test_a_copycat_finds_neither_classmates_nor_solutions(mode, tmp_path):
+    """A stub that searches /proc for the class folder, a classmate's modules or the
+    kit's solutions, and runs what it finds, gets no credit for it."""
+    klass = tmp_path / "class"
+    shutil.copytree(SOLUTIONS, klass / "bob")
+    sandbox.protect([klass])
+    folder = submission_with(tmp_path / "class", "eve", {"losses": COPYCAT},
+                             base=KIT / "exercises", CLASS=str(klass), KIT=str(KIT))
+    graded = grade_here(folder, tmp_path / "out")
+    mse_checks = [c for c in graded["result"].checks if c.name.startswith("mse")]
+    assert mse_checks and not any(c.passed for c in mse_checks), \
+        [(c.name, c.message) for c in mse_checks]
+
+
+# ----------------------------------------------------------------------- the learner's PNG
+
+PNG_TRICK = """
+def plot_loss_curves(curves, labels, path):
+    import os
+    os.symlink("@TARGET@", path)
+    return path
+"""
+
+
+@pytest.mark.parametrize("target", ["secret", "/proc/kmsg", "/dev/zero"])
+def test_a_png_path_made_a_symlink_reads_nothing(mode, tmp_path, target):
+    """plot_loss_curves that leaves a symlink (to a root-only file, /proc/kmsg or
+    /dev/zero) where its PNG goes: the grade ends quickly, the PNG check fails, and not a
+    byte of the target reaches any output."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOKEN=s3cr3t-" + uuid.uuid4().hex)
+    secret.chmod(0o600)
+    aim = str(secret) if target == "secret" else target
+    folder = submission_with(tmp_path, "png", {"mini_project": PNG_TRICK}, TARGET=aim)
+    started = time.monotonic()
+    graded = grade_here(folder, tmp_path / "out", suites="all")
+    assert time.monotonic() - started < 60
+    assert "s3cr3t" not in graded["text"]
+    png_checks = [c for c in graded["result"].checks if "PNG" in c.name]
+    assert png_checks and not any(c.passed for c in png_checks)
+    assert not (tmp_path / "out" / "plots" / "learner_plot.png").exists()
+
+
+LEASE = """
+def plot_loss_curves(curves, labels, path):
+    import fcntl, os
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure = plt.figure()
+    for curve, label in zip(curves, labels):
+        plt.semilogy(curve, label=label)
+    plt.legend()
+    figure.savefig(path)
+    plt.close(figure)
+    handle = os.open(path, os.O_RDWR)
+    try:
+        fcntl.fcntl(handle, 1024, fcntl.F_WRLCK)     # F_SETLEASE: opens now wait 45 s
+    except OSError:
+        pass
+    _KEEP.append(handle)
+    return path
+
+
+_KEEP = []
+"""
+
+
+def test_a_lease_on_the_png_does_not_stall_the_grade(mode, tmp_path):
+    """Learner code holding a write lease on its PNG cannot make the grader wait out the
+    kernel's 45 s lease-break time."""
+    folder = submission_with(tmp_path, "lease", {"mini_project": LEASE})
+    started = time.monotonic()
+    grade_here(folder, tmp_path / "out", suites="all")
+    assert time.monotonic() - started < 40
+
+
+# ----------------------------------------------------------------------- hidden inputs
+
+RECORDER = """
+_SEEN = []
+
+
+def numerical_hessian(f, x, h=1e-4):
+    import os
+    _SEEN.append([float(v) for v in x])
+    with open(os.path.join(os.getcwd(), "seen.txt"), "a") as keep:
+        keep.write(repr(list(x)) + "\\n")
+    with open("/tmp/seen.txt", "a") as keep:
+        keep.write(repr(list(x)) + "\\n")
+    print("HESSIAN-INPUT", list(x))
+    return _solution_hessian(f, x, h)
+"""
+LEAKER = """
+def gradient_descent(grad_fn, w0, lr, n_steps, loss_fn=None, tol=None):
+    import os
+    kept = []
+    for path in (os.path.join(os.getcwd(), "seen.txt"), "/tmp/seen.txt"):
+        try:
+            kept.append(open(path).read())
+        except OSError:
+            pass
+    from gradients import _SEEN
+    print("LEAK", len(_SEEN), kept)
+    raise ValueError("LEAK %d %r %r" % (len(_SEEN), _SEEN, kept))
+"""
+
+
+def test_hidden_inputs_never_reach_visible_outputs(mode, tmp_path):
+    """Learner code that records what hidden checks pass it (in memory, in its working
+    folder, in /tmp) and prints or raises it when the grader draws plots: the visible
+    plot notes and printed output are exactly those of a public-only grade."""
+    solution = (SOLUTIONS / "gradients.py").read_text().replace(
+        "def numerical_hessian(", "def _solution_hessian(")
+    base = tmp_path / "base"
+    shutil.copytree(SOLUTIONS, base)
+    (base / "gradients.py").write_text(solution)
+    folder = submission_with(tmp_path, "leaker", {"gradients": RECORDER,
+                                                  "gradient_descent": LEAKER}, base=base)
+    everything = grade_here(folder, tmp_path / "all", suites="all")["result"]
+    public = grade_here(folder, tmp_path / "public", suites="public")["result"]
+    assert everything.score > public.score        # the hidden checks did run
+    leak_notes = [n for n in everything.notes if "LEAK" in n]
+    assert leak_notes, everything.notes          # the plots did call the leaker
+    assert leak_notes == [n for n in public.notes if "LEAK" in n]
+    assert everything.output == public.output
+
+
+# ----------------------------------------------------------------------- the network
+
+NETWORK = """
+def mse(y_pred, y):
+    import socket
+    reached = []
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        try:
+            with socket.socket(socket.AF_INET, kind) as s:
+                s.settimeout(1.0)
+                s.connect(("127.0.0.1", @PORT@))
+                s.sendall(b"EXFILTRATED")
+                reached.append(kind)
+        except OSError:
+            pass
+    if reached:
+        raise RuntimeError("network reached %r" % reached)
+    raise RuntimeError("no network")
+"""
+
+
+def test_learner_code_reaches_no_network(mode, tmp_path):
+    """Learner code cannot connect to a listener on the grading machine, over TCP or UDP
+    (namespaces: a network namespace of its own; uid: where the kernel allows one)."""
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tcp.bind(("127.0.0.1", 0))
+    port = tcp.getsockname()[1]
+    udp.bind(("127.0.0.1", port))
+    tcp.listen(4)
+    try:
+        folder = submission_with(tmp_path, "net", {"losses": NETWORK}, PORT=str(port))
+        graded = grade_here(folder, tmp_path / "out")
+        messages = [c.message for c in graded["result"].checks if c.name.startswith("mse")]
+        assert messages and all("no network" in m for m in messages), messages[:2]
+        udp.settimeout(0.2)
+        with pytest.raises(OSError):
+            udp.recvfrom(100)
+    finally:
+        tcp.close()
+        udp.close()
+
+
+# ----------------------------------------------------------------------- students
+
+PLANTER = """
+def mse(y_pred, y):
+    import ctypes, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    for folder in ("/run/lock", "/tmp", "/dev/shm", "/var/tmp"):
+        try:
+            with open(os.path.join(folder, "@TOKEN@"), "w") as planted:
+                planted.write("SECRET-@TOKEN@")
+        except OSError:
+            pass
+    segment = libc.shmget(@KEY@, 64 << 20, 0o1666)       # IPC_CREAT | 0666, 64 MB
+    if segment >= 0:
+        address = libc.shmat(segment, None, 0)
+        ctypes.memset(ctypes.c_void_p(address), 65, 64 << 20)   # touch every page
+        ctypes.memmove(ctypes.c_void_p(address), b"SECRET-@TOKEN@", 20)
+        libc.shmdt(ctypes.c_void_p(address))
+    libc.msgget(@KEY@ + 1, 0o1666)
+    return float(sum((a - b) ** 2 for a, b in zip(y_pred, y)) / len(y))
+"""
+READER = """
+def mse(y_pred, y):
+    import ctypes, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = []
+    for folder in ("/run/lock", "/tmp", "/dev/shm", "/var/tmp"):
+        try:
+            found.append(open(os.path.join(folder, "@TOKEN@")).read())
+        except OSError:
+            pass
+    segment = libc.shmget(@KEY@, 0, 0)
+    if segment >= 0:
+        libc.shmat.restype = ctypes.c_void_p
+        found.append(ctypes.string_at(libc.shmat(segment, None, 0), 20).decode(errors="replace"))
+    if libc.msgget(@KEY@ + 1, 0) >= 0:
+        found.append("queue of @TOKEN@")
+    raise RuntimeError("found %r" % found)
+"""
+
+
+def ipc_objects_with_key(key: int) -> list[str]:
+    found = []
+    for table in ("shm", "msg"):
+        rows = Path(f"/proc/sysvipc/{table}").read_text().splitlines()[1:]
+        found += [f"{table}: {row}" for row in rows if row.split() and int(row.split()[0]) in
+                  (key, key + 1)]
+    return found
+
+
+def test_nothing_of_one_student_reaches_the_next(mode, tmp_path):
+    """Student A leaves files in /run/lock, /tmp, /dev/shm and /var/tmp, a 64 MB SysV
+    segment it touched and detached, and a message queue; student B, graded next by the
+    same process, finds none of them, and none outlives A's grade."""
+    token = f"calc-{uuid.uuid4().hex[:10]}"
+    key = 0x5A000000 + int(uuid.uuid4().hex[:5], 16)
+    planter = submission_with(tmp_path, "alice", {"losses": PLANTER}, TOKEN=token, KEY=str(key))
+    reader = submission_with(tmp_path, "mallory", {"losses": READER}, TOKEN=token, KEY=str(key))
+    try:
+        first = grade_here(planter, tmp_path / "a")["result"]
+        assert any(c.passed for c in first.checks if c.name.startswith("mse"))
+        assert ipc_objects_with_key(key) == []
+        for folder in ("/run/lock", "/tmp", "/dev/shm", "/var/tmp"):
+            assert not os.path.lexists(os.path.join(folder, token)), folder
+        second = grade_here(reader, tmp_path / "b")
+        messages = [c.message for c in second["result"].checks if c.name.startswith("mse")]
+        assert messages and all("found []" in m for m in messages), messages[:2]
+        assert "SECRET" not in second["text"]
+    finally:
+        for folder in ("/run/lock", "/tmp", "/dev/shm", "/var/tmp"):
+            Path(folder, token).unlink(missing_ok=True)
+
+
+NESTED = """
+def mse(y_pred, y):
+    import os
+    path = os.getcwd()
+    for _ in range(3000):
+        path = os.path.join(path, "d")
+        try:
+            os.mkdir(path)
+        except OSError:
+            break
+    return float(sum((a - b) ** 2 for a, b in zip(y_pred, y)) / len(y))
+"""
+
+
+def test_thousands_of_nested_folders_do_not_break_the_clean_up(mode, tmp_path):
+    """3,000 nested folders in the worker's folder: the grade completes with the learner's
+    score, and nothing of it stays in the temporary folder."""
+    before = set(Path(sandbox.reachable_temp_base()).glob("calcgrader-*"))
+    folder = submission_with(tmp_path, "nested", {"losses": NESTED})
+    graded = grade_here(folder, tmp_path / "out")["result"]
+    assert all(c.passed for c in graded.checks if c.module == "losses")
+    after = set(Path(sandbox.reachable_temp_base()).glob("calcgrader-*"))
+    left = [p for p in after - before if not p.name.startswith("calcgrader-factory-")]
+    assert left == []
+
+
+# ----------------------------------------------------------------------- the channel
+
+FLOOD = """
+def mse(y_pred, y):
+    import os, struct
+    header = b"[" + b"[]," * (5 << 20) + b"[]]"
+    os.write(4, struct.pack(">I", len(header)) + header + struct.pack(">I", 0))
+    return 0.0
+"""
+PEAK = """
+import resource, sys
+from pathlib import Path
+from grader import formats
+from grader.run import GradeOptions, grade
+from grader.sandbox import Limits
+result = grade(Path(sys.argv[1]), Path(sys.argv[2]),
+               GradeOptions(suites="public", limits=Limits(call_seconds=5.0)))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def peak_megabytes(folder: Path, out: Path, mode: str) -> int:
+    env = {**os.environ, sandbox.ISOLATION_VARIABLE: mode}
+    done = subprocess.run([sys.executable, "-c", PEAK, str(folder), str(out)], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=KIT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout.split()[-1])
+
+
+def test_a_huge_channel_frame_does_not_blow_up_the_grader(mode, tmp_path):
+    """A worker that sends a 15 MB header of nested empty lists gets that call failed as
+    a malformed message, and the grading process's peak memory stays near an honest
+    grade's (it was 866 MB)."""
+    honest = peak_megabytes(SOLUTIONS, tmp_path / "honest", mode)
+    folder = submission_with(tmp_path, "flood", {"losses": FLOOD})
+    hostile = peak_megabytes(folder, tmp_path / "hostile", mode)
+    assert hostile < honest + 60, (honest, hostile)
+
+
+# ----------------------------------------------------------------------- the grader's faults
+
+def test_a_closed_tmpdir_is_not_the_learners_zero(tmp_path):
+    """With TMPDIR inside a folder other users cannot enter, the reference still gets
+    full marks (the grader chooses a temporary folder its sandbox can use)."""
+    closed = tmp_path / "closed"
+    (closed / "tmp").mkdir(parents=True)
+    closed.chmod(0o700)
+    env = {**os.environ, "TMPDIR": str(closed / "tmp")}
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(SOLUTIONS),
+                           "--out", str(tmp_path / "out"), "--tests", "public"],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=KIT)
+    assert done.returncode == 0, done.stderr
+    graded = json.loads((tmp_path / "out" / "grade.json").read_text())
+    assert graded["score"] == graded["max_score"] > 0
+
+
+def test_a_sandbox_that_cannot_start_writes_no_score(tmp_path):
+    """When no worker can start for reasons of the grader's environment (here: a memory
+    cap too small for Python), grade exits 2 with one line and writes no grade; batch
+    marks each student NOT GRADED, to be retried."""
+    env = {**os.environ, "CALCGRADER_MEMORY_MB": "8"}
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(SOLUTIONS),
+                           "--out", str(tmp_path / "out"), "--tests", "public"],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=KIT)
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert len(done.stderr.strip().splitlines()) == 1 and "not the learner" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out" / "grade.json").exists()
+    klass = tmp_path / "class"
+    shutil.copytree(SOLUTIONS, klass / "ann")
+    batch = subprocess.run([sys.executable, "-m", "grader", "batch", str(klass), "--out",
+                            str(tmp_path / "batch"), "--tests", "public"],
+                           env=env, capture_output=True, text=True, timeout=300, cwd=KIT)
+    assert "NOT GRADED" in batch.stdout + batch.stderr
+    assert not (tmp_path / "batch" / "ann" / "grade.json").exists()
+
+
+def test_root_without_namespaces_or_uid_refuses(monkeypatch):
+    """As root, with neither namespaces nor an unprivileged uid that reaches Python,
+    grading refuses with one line; --allow-root-worker accepts running as root."""
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "namespaces_problem", lambda: "no bwrap")
+    monkeypatch.setattr(sandbox, "closed_directories", lambda: ["/root"])
+    monkeypatch.setattr(sandbox.bwrap, "private_mounts_possible", lambda: False)
+    monkeypatch.delenv(sandbox.ISOLATION_VARIABLE, raising=False)
+    sandbox.isolation.cache_clear()
+    try:
+        with pytest.raises(sandbox.IsolationUnavailable, match="--allow-root-worker"):
+            sandbox.isolation()
+        sandbox.isolation.cache_clear()
+        monkeypatch.setenv(sandbox.ALLOW_ROOT_VARIABLE, "1")
+        assert sandbox.isolation() == "root"
+    finally:
+        sandbox.isolation.cache_clear()
+
+
+def test_every_report_records_the_isolation(mode, tmp_path):
+    """grade.json, results.json and the feedback say how learner code was isolated."""
+    out = tmp_path / "out"
+    grade_here(SOLUTIONS, out)
+    assert json.loads((out / "grade.json").read_text())["isolation"] == mode
+    assert json.loads((out / "results.json").read_text())["extra_data"]["isolation"] == mode
+    phrase = sandbox.isolation_description(mode)
+    assert phrase in (out / "feedback.md").read_text()
+    assert phrase.split(":")[0] in (out / "feedback.html").read_text()
+
+
+def test_self_check_as_a_learner_shows_no_instructor_notes(tmp_path):
+    """`python -m grader check` prints nothing about root, chmod or SECURITY.md."""
+    done = subprocess.run([sys.executable, "-m", "grader", "check", str(SOLUTIONS), "--out",
+                           str(tmp_path / "fb")], capture_output=True, text=True, timeout=300,
+                          cwd=KIT)
+    assert done.returncode == 0, done.stderr
+    for word in ("chmod", "SECURITY.md", "/root", "root"):
+        assert word not in done.stdout + done.stderr
