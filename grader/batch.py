@@ -6,6 +6,16 @@ hidden partial folder that is renamed into place when complete; so after an inte
 a kill a rerun keeps every finished student, grades the rest, and never sees a
 half-written report. grades.csv is rebuilt from the finished reports after each
 student, written atomically.
+
+A student's id is their folder's (or zip's) name, made safe: characters other than
+letters, digits and `_.@-` become `_`, it is cut to MAX_ID_CHARS, and a repeat gets `-2`,
+`-3`, ... A name that batch, merge or the class report writes into OUT (REPORT_NAMES:
+grades.csv, lms_grades.csv, class_report.html, class_report.json, shard.json, in any
+case) cannot be an id, or that student's folder would take the report's place: such a
+student is graded as `student-<name>`, and the batch prints a note saying so. An entry
+that is a symbolic link is still a student, graded zero with the reason (intake follows
+no link). Staging folders left in the temp folder by a killed grade are swept at the
+start.
 """
 
 from __future__ import annotations
@@ -18,7 +28,6 @@ import os
 import queue
 import re
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader import class_report, formats
+from grader import class_report, formats, intake
 from grader.contract import MODULES
 from grader.results import load_grade, write_atomically
 from grader.sandbox import CPU_VARIABLE, protect
@@ -40,6 +49,12 @@ if TYPE_CHECKING:
 PARTIAL_PREFIX = ".partial-"
 STUDENT_TIMEOUT = 900          # seconds on one student: its grading process is killed, retried
 ATTEMPTS = 2
+# what batch, merge and the class report write into OUT (shards.MARKER is shard.json;
+# shards imports this module, so the name is spelled out): never a student's id
+REPORT_NAMES = frozenset({"grades.csv", "lms_grades.csv", class_report.REPORT_HTML,
+                          class_report.REPORT_JSON, "shard.json"})
+RENAMED_PREFIX = "student-"
+MAX_ID_CHARS = 100             # OUT/.partial-<id>-<pid> must stay within a file name's 255
 
 
 class BatchProblem(Exception):
@@ -50,35 +65,57 @@ class BatchProblem(Exception):
 class Student:
     id: str
     path: Path
+    note: str = ""        # why the id is not the folder's name, printed by the batch
 
 
 def find_students(folder: Path) -> list[Student]:
-    """One Student per sub-folder or .zip of folder, ids made safe and unique."""
+    """One Student per sub-folder or .zip of folder, ids made safe and unique (see the
+    module's docstring)."""
     if not folder.is_dir():
         raise BatchProblem(f"{folder}: not a folder of student submissions")
+    entries = [(path, *safe_id(path)) for path in sorted(folder.iterdir())
+               if not path.name.startswith(".")
+               and (path.is_dir() or path.suffix.lower() == ".zip")]
     students, seen = [], set()
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not (path.is_dir() or path.suffix.lower() == ".zip"):
-            continue
-        base = re.sub(r"[^A-Za-z0-9_.@-]+", "_", path.stem if path.is_file() else path.name)
-        student_id, n = base or "student", 2
+    # ids taken as they are first, renamed ones after: a rename never takes a real name
+    for path, base, note in sorted(entries, key=lambda entry: entry[2] != ""):
+        student_id, n = base, 2
         while student_id in seen:
             student_id, n = f"{base}-{n}", n + 1
         seen.add(student_id)
-        students.append(Student(student_id, path))
+        students.append(Student(student_id, path, note))
     if not students:
         raise BatchProblem(f"{folder}: holds no student folders or .zip files")
-    return students
+    return sorted(students, key=lambda student: student.path)
+
+
+def safe_id(path: Path) -> tuple[str, str]:
+    """(the id for a submission, a note when it is not simply its name made safe)."""
+    name = path.stem if path.suffix.lower() == ".zip" and not path.is_dir() else path.name
+    base = re.sub(r"[^A-Za-z0-9_.@-]+", "_", name)[:MAX_ID_CHARS] or "student"
+    if base.lower() in REPORT_NAMES:
+        renamed = RENAMED_PREFIX + base
+        return renamed, (f"{intake.printable(path.name)} is graded as {renamed}: {base} is "
+                         "the name of a report batch writes into the --out folder")
+    if len(name) > MAX_ID_CHARS:
+        return base, (f"{intake.printable(path.name[:40])}... is graded as {base} (its name "
+                      "was too long)")
+    return base, ""
 
 
 def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all",
               shard: Shard | None = None) -> int:
     students = find_students(folder)
+    protect([folder])               # uid isolation: no worker uid may read the class folder
     if shard is not None:       # grades.csv and the class report cover this shard only
         class_size, students = len(students), shard.select(students)
         print(f"shard {shard}: {len(students)} of the class's {class_size} students",
               file=sys.stderr)
     prepare(out)
+    intake.sweep_stale_staging()                # what killed grades left in the temp folder
+    for student in students:
+        if student.note:
+            print(f"note: {student.note}", file=sys.stderr)
     todo = [s for s in students if not is_done(out, s)]
     progress = Progress(len(students), len(students) - len(todo))
     rows: dict = {}                             # the CSV rows of finished students
@@ -113,9 +150,13 @@ def prepare(out: Path) -> None:
     except OSError as exc:
         raise BatchProblem(f"cannot write to {out} ({exc.strerror or exc}); "
                            "choose another --out folder") from None
-    protect([out])
+    for name in REPORT_NAMES:       # e.g. a student graded under a report's name before
+        if (out / name).is_dir() and not (out / name).is_symlink():
+            raise BatchProblem(f"{out / name} is a folder where batch writes its {name}; "
+                               f"move it out of {out} and rerun")
+    protect([out])                  # (and the class folder: run_batch) in uid isolation
     for stale in out.glob(f"{PARTIAL_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        intake.remove_tree(stale)
 
 
 def is_done(out: Path, student: Student) -> bool:
@@ -137,15 +178,15 @@ def grade_on(student: Student, out: Path, suites: str, server: GradingServer) ->
                "suites": suites}
     reason = ""
     for _ in range(ATTEMPTS):
-        shutil.rmtree(partial, ignore_errors=True)
+        intake.remove_tree(partial)
         reason = server.grade(request)
         if not reason and (partial / "grade.json").is_file():
             final = out / student.id
-            shutil.rmtree(final, ignore_errors=True)
+            intake.remove_tree(final)
             os.replace(partial, final)
             result = load_grade(final / "grade.json")
             return f"{student.id}: {formats.total_text(result)}"
-    shutil.rmtree(partial, ignore_errors=True)
+    intake.remove_tree(partial)
     return f"{student.id}: NOT GRADED ({reason}); rerun the batch to retry"
 
 

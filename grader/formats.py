@@ -103,10 +103,16 @@ def md_words(text: object) -> str:
 
 
 def md_code_block(text: str, info: str = "text") -> str:
-    """A fenced block holding text literally: the fence outgrows any backtick run in it."""
-    runs = [len(run) for run in re.findall(r"`+", text)]
+    """A fenced block holding text literally: the fence outgrows any backtick run in it.
+
+    The fence is sized on the text as written, after clean() (which drops NULs and other
+    controls: "``\\x00``" becomes a run of four) and after a lone CR, which Markdown
+    takes for a line end, became a newline; so no line of the text can close it.
+    """
+    body = clean(text).replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    runs = [len(run) for run in re.findall(r"`+", body)]
     fence = "`" * max(3, max(runs, default=0) + 1)
-    return f"{fence}{info}\n{clean(text).rstrip()}\n{fence}"
+    return f"{fence}{info}\n{body}\n{fence}"
 
 
 def md_check_feedback(check: CheckResult) -> str:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from grader import batch, class_report, formats
+from grader import batch, class_report, formats, intake
 from grader.contract import MODULES
 from grader.results import GradeResult, load_grade, write_atomically
 
@@ -122,9 +122,11 @@ def grade_key(result: GradeResult) -> tuple:
 
 
 def finished(folder: Path) -> list[Path]:
-    """The student folders (with a grade.json) of a batch's --out folder."""
+    """The student folders (with a grade.json) of a batch's --out folder; never one named
+    like a report (batch.REPORT_NAMES): merged into OUT, it would take the report's place."""
     return [p for p in sorted(folder.iterdir())
-            if not p.name.startswith(".") and p.is_dir() and (p / "grade.json").is_file()]
+            if not p.name.startswith(".") and p.name.lower() not in batch.REPORT_NAMES
+            and p.is_dir() and (p / "grade.json").is_file()]
 
 
 def check_sources(out: Path, folders: Sequence[Path]) -> list[Path]:
@@ -199,13 +201,13 @@ def copy_student(out: Path, found: Found) -> None:
     partial = out / f"{batch.PARTIAL_PREFIX}merge-{found.id}"
     old = out / f"{batch.PARTIAL_PREFIX}old-{found.id}"
     for stale in (partial, old):
-        shutil.rmtree(stale, ignore_errors=True)
+        intake.remove_tree(stale)
     shutil.copytree(found.folder, partial, symlinks=True)
     final = out / found.id
     if final.exists():
         os.replace(final, old)
     os.replace(partial, final)
-    shutil.rmtree(old, ignore_errors=True)
+    intake.remove_tree(old)
 
 
 def same_file(a: Path, b: Path, name: str = "grade.json") -> bool:
