@@ -65,8 +65,9 @@ class CollectedChecks:
     def answer(self, line: str) -> bool:
         """Grade one request and reply; False after a fault of ours (the process then ends)."""
         try:
-            self.reply(self.grade(json.loads(line)))
-            return True
+            reply = self.grade(json.loads(line))
+            self.reply(reply)
+            return not reply.get("fault")
         except Exception as exc:  # a fault of ours: say it, then let the batch start afresh
             self.reply({"ok": False, "fault": True,
                         "reason": f"grader fault: {type(exc).__name__}: {exc}"[:300]})
@@ -78,7 +79,9 @@ class CollectedChecks:
         try:
             result = grade_path(Path(request["path"]), Path(request["out"]), options,
                                 zero_if_unreadable=True, runner=self.run_checks)
-        except (UsageProblem, GraderFault, intake.NotASubmission) as problem:
+        except GraderFault as problem:   # ours (e.g. the sandbox broke): start afresh
+            return {"ok": False, "fault": True, "reason": str(problem)[:300]}
+        except (UsageProblem, intake.NotASubmission) as problem:
             return {"ok": False, "reason": str(problem)[:300]}
         return {"ok": True, "summary": formats.total_text(result)}
 

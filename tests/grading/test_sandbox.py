@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -280,7 +281,7 @@ def numerical_hessian(f, x, h=1e-4):
     return _solution_hessian(f, x, h)
 """
 LEAKER = """
-def gradient_descent(grad_fn, w0, lr, n_steps, loss_fn=None, tol=None):
+def gradient_descent(*args, **kwargs):
     import os
     kept = []
     for path in (os.path.join(os.getcwd(), "seen.txt"), "/tmp/seen.txt"):
@@ -347,7 +348,8 @@ def test_learner_code_reaches_no_network(mode, tmp_path):
     try:
         folder = submission_with(tmp_path, "net", {"losses": NETWORK}, PORT=str(port))
         graded = grade_here(folder, tmp_path / "out")
-        messages = [c.message for c in graded["result"].checks if c.name.startswith("mse")]
+        messages = [c.message for c in graded["result"].checks
+                    if c.name.startswith("mse") and not c.passed]
         assert messages and all("no network" in m for m in messages), messages[:2]
         udp.settimeout(0.2)
         with pytest.raises(OSError):
@@ -422,7 +424,8 @@ def test_nothing_of_one_student_reaches_the_next(mode, tmp_path):
         for folder in ("/run/lock", "/tmp", "/dev/shm", "/var/tmp"):
             assert not os.path.lexists(os.path.join(folder, token)), folder
         second = grade_here(reader, tmp_path / "b")
-        messages = [c.message for c in second["result"].checks if c.name.startswith("mse")]
+        messages = [c.message for c in second["result"].checks
+                    if c.name.startswith("mse") and not c.passed]
         assert messages and all("found []" in m for m in messages), messages[:2]
         assert "SECRET" not in second["text"]
     finally:
@@ -444,16 +447,20 @@ def mse(y_pred, y):
 """
 
 
-def test_thousands_of_nested_folders_do_not_break_the_clean_up(mode, tmp_path):
+def test_thousands_of_nested_folders_do_not_break_the_clean_up(mode, tmp_path, monkeypatch):
     """3,000 nested folders in the worker's folder: the grade completes with the learner's
     score, and nothing of it stays in the temporary folder."""
-    before = set(Path(sandbox.reachable_temp_base()).glob("calcgrader-*"))
-    folder = submission_with(tmp_path, "nested", {"losses": NESTED})
-    graded = grade_here(folder, tmp_path / "out")["result"]
-    assert all(c.passed for c in graded.checks if c.module == "losses")
-    after = set(Path(sandbox.reachable_temp_base()).glob("calcgrader-*"))
-    left = [p for p in after - before if not p.name.startswith("calcgrader-factory-")]
-    assert left == []
+    private = Path(tempfile.mkdtemp(prefix="nested-", dir="/tmp"))
+    private.chmod(0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    try:
+        folder = submission_with(tmp_path, "nested", {"losses": NESTED})
+        graded = grade_here(folder, tmp_path / "out")["result"]
+        assert all(c.passed for c in graded.checks if c.module == "losses")
+        left = [p.name for p in private.iterdir() if not p.name.startswith("calcgrader-factory-")]
+        assert left == []                  # (the factory lives on, for the next grade)
+    finally:
+        sandbox.remove_tree(private)
 
 
 # ----------------------------------------------------------------------- the channel
@@ -512,25 +519,29 @@ def test_a_closed_tmpdir_is_not_the_learners_zero(tmp_path):
     assert graded["score"] == graded["max_score"] > 0
 
 
+BROKEN_SANDBOX = """
+import sys
+from grader import bwrap, sandbox
+command = bwrap.OuterSandbox.command
+bwrap.OuterSandbox.command = lambda self, argv: command(self, ["/bin/false"])
+bwrap.probe = lambda outer, timeout=20.0: ""
+from grader.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_a_sandbox_that_cannot_start_writes_no_score(tmp_path):
-    """When no worker can start for reasons of the grader's environment (here: a memory
-    cap too small for Python), grade exits 2 with one line and writes no grade; batch
-    marks each student NOT GRADED, to be retried."""
-    env = {**os.environ, "CALCGRADER_MEMORY_MB": "8"}
-    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(SOLUTIONS),
+    """When no worker can start for reasons of the grader's environment (here: a sandbox
+    whose Python never starts), grade exits 2 with one line that says it is not the
+    learner's fault, and writes no grade."""
+    env = {**os.environ, sandbox.ISOLATION_VARIABLE: "namespaces"}
+    done = subprocess.run([sys.executable, "-c", BROKEN_SANDBOX, "grade", str(SOLUTIONS),
                            "--out", str(tmp_path / "out"), "--tests", "public"],
                           env=env, capture_output=True, text=True, timeout=300, cwd=KIT)
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
-    assert len(done.stderr.strip().splitlines()) == 1 and "not the learner" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "not the learner's fault" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out" / "grade.json").exists()
-    klass = tmp_path / "class"
-    shutil.copytree(SOLUTIONS, klass / "ann")
-    batch = subprocess.run([sys.executable, "-m", "grader", "batch", str(klass), "--out",
-                            str(tmp_path / "batch"), "--tests", "public"],
-                           env=env, capture_output=True, text=True, timeout=300, cwd=KIT)
-    assert "NOT GRADED" in batch.stdout + batch.stderr
-    assert not (tmp_path / "batch" / "ann" / "grade.json").exists()
 
 
 def test_root_without_namespaces_or_uid_refuses(monkeypatch):
@@ -569,5 +580,6 @@ def test_self_check_as_a_learner_shows_no_instructor_notes(tmp_path):
                            str(tmp_path / "fb")], capture_output=True, text=True, timeout=300,
                           cwd=KIT)
     assert done.returncode == 0, done.stderr
-    for word in ("chmod", "SECURITY.md", "/root", "root"):
-        assert word not in done.stdout + done.stderr
+    printed = (done.stdout + done.stderr).replace(str(tmp_path), "FEEDBACK")
+    for word in ("chmod", "SECURITY.md", "/root", "root", "uid"):
+        assert word not in printed, printed
