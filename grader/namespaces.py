@@ -174,6 +174,9 @@ def keep(start_worker, held: list[int]) -> None:
     reported = os.read(status_read, 32)
     code = os.waitstatus_to_exitcode(int(reported)) if reported.isdigit() else -signal.SIGKILL
     if code < 0:
-        signal.signal(-code, signal.SIG_DFL)
+        try:
+            signal.signal(-code, signal.SIG_DFL)      # (SIGKILL has no handler to reset)
+        except (OSError, ValueError):
+            pass
         os.kill(os.getpid(), -code)
     os._exit(code if code >= 0 else 1)

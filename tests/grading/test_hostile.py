@@ -55,7 +55,7 @@ from grader.contract import MODULES
 from grader.factory import kill_uid
 from grader.results import save_grade
 from grader.run import GradeOptions, grade
-from grader.sandbox import MARKER_VARIABLE, Limits, worker_uid
+from grader.sandbox import MARKER_VARIABLE, Limits, sandbox_uid, worker_uid
 
 KIT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT / "solutions"
@@ -65,7 +65,7 @@ SHARED_TMP = Path("/tmp")               # where learner code leaves its beacon a
 ALL_CPUS = os.sched_getaffinity(0)      # the grader pins the grading process to one CPU
 FAST = Limits(call_seconds=1.0, total_seconds=40.0, startup_seconds=20.0)
 OUTPUT_FILES = ("results.json", "feedback.md", "feedback.html", "grade.json")
-PERMISSION_DENIED = {"PermissionError"}
+REFUSED = {"PermissionError", "FileNotFoundError"}   # closed (uid) or not there (namespaces)
 
 needs_root = pytest.mark.skipif(not ROOT, reason="the privilege drop happens only as root")
 
@@ -86,16 +86,14 @@ except OSError:
 # honest call takes milliseconds and a 1 s call limit cuts off only the attacks.
 HANDMADE_PNG = """
 def plot_loss_curves(curves, labels, path):
-    import struct, zlib
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    png = (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", header)
-           + chunk(b"tEXt", b"Comment\\x00" + b"drawn by hand " * 100)
-           + chunk(b"IDAT", zlib.compress(b"\\x00\\x00")) + chunk(b"IEND", b""))
-    with open(path, "wb") as handle:
-        handle.write(png)
+    from matplotlib.figure import Figure     # small and without pyplot: cheap to draw
+    figure = Figure(figsize=(3, 2), dpi=50)
+    axes = figure.subplots()
+    for curve, label in zip(curves, labels):
+        axes.plot(curve, label=label)
+    axes.set(yscale="log", xlabel="iteration", ylabel="loss")
+    axes.legend()
+    figure.savefig(path, format="png")
     return path
 """
 
@@ -358,8 +356,13 @@ def function_of(test: dict) -> str:
 
 def assert_only_these_fail(graded: Graded, functions: set[str], kinds: set[str] | None = None,
                            says: dict[str, str] | None = None) -> None:
-    """Exactly the checks of `functions` fail, with these kinds and messages."""
-    assert graded.failed_functions() == set(functions), graded.failed_functions()
+    """Exactly the checks of `functions` fail, with these kinds and messages. (A gradient
+    check against "central differences of your own <loss>" fails with its loss: it is
+    counted with that loss.)"""
+    failed = {function_of(t) for t in graded.tests if t["status"] == "failed"
+              and not any(f"central differences of your own {f}" in t["name"]
+                          for f in functions)}
+    assert failed == set(functions), failed
     for test in graded.checks(*functions):
         assert test["status"] == "failed", test["name"]
         if kinds is not None:
@@ -1270,7 +1273,7 @@ def test_forged_result_files_in_cwd_parent_home_tmp_and_out_leave_the_real_repor
         assert report[f"/tmp/{token}-forged/results.json"] == "written", "the attack ran"
         if ROOT:
             into_out = {p: r for p, r in report.items() if p.startswith(str(out))}
-            assert len(into_out) >= 8 and set(into_out.values()) == PERMISSION_DENIED, into_out
+            assert len(into_out) >= 8 and set(into_out.values()) <= REFUSED, into_out
         assert_report_is_escaped(graded)
         assert_nothing_survives(token)
     finally:
@@ -1385,7 +1388,7 @@ def test_reading_hidden_tests_solutions_and_catalogue_is_refused_and_nothing_lea
     assert set(reports) == {"hidden", "solutions", "catalogue", "grader"}
     for report in reports.values():
         assert report["uid"] != 0, "learner code ran as root"
-        assert set(report["refused"].values()) == PERMISSION_DENIED, report["refused"]
+        assert set(report["refused"].values()) <= REFUSED, report["refused"]
     held = json.loads(re.search(r"^HELD (.*)$", graded.output, re.M).group(1))
     for fd, target in held.items():
         assert not target.startswith("socket:"), f"the worker holds a socket on fd {fd}"
@@ -1739,7 +1742,8 @@ def test_grading_processes_running_at_once_never_share_a_worker_uid(monkeypatch)
     uids = set()
     for pid in (10_123, 14_123, 42_891, 4_194_303):
         monkeypatch.setattr(os, "getpid", lambda pid=pid: pid)
-        uids.add(worker_uid())
+        monkeypatch.setattr(os, "geteuid", lambda: 0)
+        uids.add(sandbox_uid())
     monkeypatch.undo()
     assert len(uids) == 4 and None not in uids
 
@@ -1896,7 +1900,8 @@ def test_symlinks_to_etc_passwd_and_to_solutions_are_not_graded(tmp_path):
         assert graded.module_points()[module][0] == 0
         assert any(f"{module}.py is a symbolic link" in note for note in graded.notes)
         assert f"{module}.py is a symbolic link" in (graded.out / "feedback.md").read_text()
-    assert graded.module_points()["losses"] == (6.0, 6.0)
+    got, most = graded.module_points()["losses"]
+    assert got == most > 0
     assert "root:x:0:0" not in "".join(graded.texts().values())
 
 
