@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "allow_root_worker", False):
         os.environ[sandbox.ALLOW_ROOT_VARIABLE] = "1"     # grading processes inherit it
     try:
+        if args.verb in ("grade", "batch", "check"):
+            sandbox.sweep_stale_folders()             # what killed grades left behind
         if args.verb in ("grade", "batch"):          # instructors' verbs: a learner's
             note = sandbox.instructor_note()          # self-check shows none of this
             if note:

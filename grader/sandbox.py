@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import bwrap, protocol
+from grader import bwrap, intake, protocol
 from grader.factory import kill_uid as kill_all_processes_of  # noqa: F401 (re-exported)
 
 GRADER_DIR = Path(__file__).resolve().parent
@@ -178,6 +178,7 @@ def new_runtime() -> Path:
     """A root-owned folder others may enter, with the factory's modules in grader/."""
     runtime = Path(tempfile.mkdtemp(prefix="calcgrader-factory-", dir=reachable_temp_base()))
     os.chmod(runtime, 0o755)
+    _LOCKS[runtime] = intake.claim(runtime)     # a sweep removes it once we are gone
     (runtime / "grader").mkdir(mode=0o755)
     for name in FACTORY_MODULES:
         shutil.copyfile(GRADER_DIR / name, runtime / "grader" / name)
@@ -195,17 +196,23 @@ def copy_font_cache(target: Path) -> None:
         os.chmod(target / cached.name, 0o644)
 
 
+_LOCKS: dict[Path, int | None] = {}      # our folders' lock descriptors (intake.claim)
+
+
 def remove_tree(path: Path) -> None:
-    """Remove path whatever its depth (shutil.rmtree recurses; 3,000 nested folders that
-    learner code made would raise RecursionError), never following symlinks."""
-    try:
-        shutil.rmtree(path, ignore_errors=True)
-    except RecursionError:
-        pass
-    if os.path.lexists(path):
-        subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)
+    """Remove path whatever its depth (3,000 nested folders that learner code made break
+    a recursive removal), never following symlinks; release our lock on it."""
+    intake.remove_tree(path)
+    lock = _LOCKS.pop(Path(path), None)
+    if lock is not None:
+        os.close(lock)
+
+
+def sweep_stale_folders() -> None:
+    """Remove what killed grades left (staging, worker and factory folders) in the temp
+    folders: those whose lock no live grade holds."""
+    for base in {Path(tempfile.gettempdir()), reachable_temp_base()}:
+        intake.sweep_stale_staging(prefix="calcgrader-", base=base)
 
 
 class WorkerSpace:
@@ -214,6 +221,7 @@ class WorkerSpace:
     def __init__(self, submission: Path, base: Path | None = None):
         self.mode = isolation()
         self.root = Path(tempfile.mkdtemp(prefix="calcgrader-", dir=base or reachable_temp_base()))
+        _LOCKS[self.root] = intake.claim(self.root)
         self.submission = self.root / "submission"
         self.work = self.root / "work"
         self.log = self.root / "output.log"

@@ -583,3 +583,35 @@ def test_self_check_as_a_learner_shows_no_instructor_notes(tmp_path):
     printed = (done.stdout + done.stderr).replace(str(tmp_path), "FEEDBACK")
     for word in ("chmod", "SECURITY.md", "/root", "root", "uid"):
         assert word not in printed, printed
+
+
+def test_a_rerun_sweeps_what_a_killed_grade_left(tmp_path):
+    """A grade killed by SIGKILL leaves its staging, worker and factory folders; the next
+    grade's start removes them (their lock has no live holder), and no other."""
+    private = Path(tempfile.mkdtemp(prefix="sweep-", dir="/tmp"))
+    private.chmod(0o755)
+    env = {**os.environ, "TMPDIR": str(private)}
+    try:
+        slow = submission_with(tmp_path, "slow", {"losses": """
+def mse(y_pred, y):
+    import time
+    time.sleep(60)
+"""})
+        command = [sys.executable, "-m", "grader", "grade", str(slow), "--out",
+                   str(tmp_path / "killed"), "--tests", "public"]
+        killed = subprocess.Popen(command, env=env, cwd=KIT, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(list(private.glob("calcgrader-*"))) < 3:
+            time.sleep(0.2)
+        left = {p.name for p in private.glob("calcgrader-*")}
+        assert len(left) >= 3, left                     # intake, factory and worker folders
+        os.killpg(killed.pid, 9)
+        killed.wait()
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(SOLUTIONS),
+                               "--out", str(tmp_path / "next"), "--tests", "public"],
+                              env=env, cwd=KIT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert left.isdisjoint(p.name for p in private.glob("calcgrader-*"))
+    finally:
+        sandbox.remove_tree(private)
