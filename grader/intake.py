@@ -169,7 +169,7 @@ def stage_folder(path: Path, staged: StagedSubmission) -> None:
             folder = locate_modules(modules, str(path))
         except NotASubmission as problem:
             raise NotASubmission(f"{problem}{links_hint(entries)}") from None
-        copy_modules(top, folder, files, staged)
+        copy_modules(top, folder, files, staged, str(path))
 
 
 def survey(top: int, staged: StagedSubmission) -> list[Entry]:
@@ -246,7 +246,7 @@ def locate_modules(files: list[PurePosixPath | Path], label: str) -> PurePosixPa
 
 
 def copy_modules(top: int, folder: PurePosixPath, files: list[Entry],
-                 staged: StagedSubmission) -> None:
+                 staged: StagedSubmission, label: str) -> None:
     """Copy the regular .py files of folder (relative to top) into staged.folder; links,
     FIFOs, devices and files over MAX_FILE_BYTES are noted, not read."""
     staged.folder.mkdir(parents=True)
@@ -266,7 +266,7 @@ def copy_modules(top: int, folder: PurePosixPath, files: list[Entry],
                 continue
             total += entry.size
             if total > MAX_ARCHIVE_BYTES:
-                raise NotASubmission(f"{folder}: holds more than {MAX_ARCHIVE_BYTES >> 20} MB "
+                raise NotASubmission(f"{label}: holds more than {MAX_ARCHIVE_BYTES >> 20} MB "
                                      "of code")
             take(source, entry, staged.folder / entry.path.name, MAX_FILE_BYTES, staged)
 

@@ -382,6 +382,8 @@ def read_notebook_cells(notebook: Path) -> list[dict]:
     except RecursionError:
         raise ValueError(f"{name}: not a Jupyter notebook (its JSON is nested too "
                          "deeply)") from None
+    except ValueError as problem:          # e.g. an integer of more than 4,300 digits
+        raise ValueError(f"{name}: not a Jupyter notebook ({str(problem)[:100]})") from None
     del raw
     return notebook_cells(data, name)
 
@@ -465,6 +467,8 @@ def capped_cell(source: str, number: int, total: int) -> tuple[str, set[str], se
                           "in a cell)")
     if total + len(source) > MAX_CODE_CHARS:
         raise CellLeftOut(f"the notebook's code passes {MAX_CODE_CHARS >> 20} MB")
+    if "\x00" in source:      # kept even as a comment, it would stop the whole module's import
+        raise CellLeftOut("it holds a NUL byte")
     try:
         return module_code(source, f"cell {number}")
     except (RecursionError, MemoryError):   # e.g. a 30,000-term sum: too deep for the parser
