@@ -63,7 +63,8 @@ MAX_MEMBER_PARTS = 4              # folders a notebook may sit in, inside a zip
 STAGING_PREFIX = "calcgrader-intake-"
 LOCK_NAME = ".calcgrader.lock"
 UNLOCKED_GRACE_SECONDS = 3600     # a staging folder without a lock: being made, or very old
-MAX_OPEN_FOLDERS = 200            # remove_tree's descriptors; deeper trees go to `rm -rf`
+MAX_OPEN_FOLDERS = 128            # remove_tree's open folders (two descriptors each);
+                                  # deeper trees are left to `rm -rf`
 CHUNK = 1 << 20
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError,
               NotImplementedError, ValueError, zlib.error, struct.error, LZMAError)
@@ -636,13 +637,17 @@ def remove_tree(path: Path | str) -> bool:
 
 def empty_folder(top: int) -> bool:
     """Remove everything inside the folder open as top, depth-first with a stack of
-    (descriptor, listing, name); True when all of it went."""
+    (descriptor, listing, name); True when all of it went. Never raises OSError."""
     complete = True
-    stack: list[tuple[int, Iterator[os.DirEntry], str]] = [(top, os.scandir(top), "")]
+    stack: list[tuple[int, Iterator[os.DirEntry], str]] = []
     try:
+        stack.append((top, os.scandir(top), ""))
         while stack:
             fd, listing, name = stack[-1]
-            entry = next(listing, None)
+            try:
+                entry = next(listing, None)
+            except OSError:                 # an unreadable listing: leave it to rm
+                entry, complete = None, False
             if entry is None:
                 stack.pop()
                 listing.close()
@@ -653,7 +658,7 @@ def empty_folder(top: int) -> bool:
                     except OSError:
                         complete = False
                 continue
-            if not entry.is_dir(follow_symlinks=False):
+            if not is_folder(entry):
                 try:
                     os.unlink(entry.name, dir_fd=fd)
                 except OSError:
@@ -663,14 +668,26 @@ def empty_folder(top: int) -> bool:
             if child is None:
                 complete = False
                 continue
-            stack.append((child, os.scandir(child), entry.name))
+            try:
+                stack.append((child, os.scandir(child), entry.name))
+            except OSError:
+                os.close(child)
+                complete = False
+    except OSError:
+        complete = False
     finally:
-        for fd, listing, _ in stack[1:]:
+        for fd, listing, _ in stack:
             listing.close()
-            os.close(fd)
-        if stack:
-            stack[0][1].close()
+            if fd != top:
+                os.close(fd)
     return complete
+
+
+def is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def open_child(name: str, parent: int) -> int | None:
