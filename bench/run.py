@@ -69,6 +69,38 @@ def isolation_cost(runs: int, scratch: Path) -> dict:
             "grade_vs_plain_ratio": graded / plain_s}
 
 
+def sandbox_cost(runs: int, size: int, scratch: Path) -> dict:
+    """Per-grade cost of the bubblewrap sandbox against the uid sandbox (forced with
+    CALCGRADER_ISOLATION), as root: one `grade` of the reference (fresh process: the
+    sandbox's start included) and the steady per-submission time of a batch at -j 1
+    (the factory warm: what each further student costs)."""
+    if os.geteuid() != 0:
+        return {}
+    class_dir = scratch / "sandbox-class"
+    make_class(class_dir, size, seed=2)
+    figures: dict = {}
+    for mode in ("namespaces", "uid"):
+        env = {**os.environ, "CALCGRADER_ISOLATION": mode}
+        grades = [timed_env([sys.executable, "-m", "grader", "grade", "solutions", "--out",
+                             str(scratch / f"sandbox-{mode}"), "--student", "bench"], env)
+                  for _ in range(runs)]
+        out = scratch / f"sandbox-batch-{mode}"
+        _, stamps, _ = timed_lines([sys.executable, "-m", "grader", "batch", str(class_dir),
+                                    "--out", str(out)], KIT, "] ", env=env)
+        figures[mode] = {"grade_s": statistics.median(grades),
+                         "batch_steady_s": steady_interval(stamps)}
+    figures["grade_ratio"] = figures["namespaces"]["grade_s"] / figures["uid"]["grade_s"]
+    figures["batch_ratio"] = (figures["namespaces"]["batch_steady_s"]
+                              / figures["uid"]["batch_steady_s"])
+    return figures
+
+
+def timed_env(command: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=KIT, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
 def make_class(folder: Path, size: int, seed: int = 0) -> dict:
     """A class: 70% correct, 20% one catalogued mistake, 5% looping, 5% crashing."""
     rng = random.Random(seed)
@@ -111,12 +143,12 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def timed_lines(command: list[str], cwd: Path, marker: str,
-                watch_memory: bool = False) -> tuple[float, list[float], int]:
+def timed_lines(command: list[str], cwd: Path, marker: str, watch_memory: bool = False,
+                env: dict | None = None) -> tuple[float, list[float], int]:
     """Run command: (wall time, when each stderr line holding marker appeared, peak tree RSS)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, env=env)
     stamps: list[float] = []
     tail: list[str] = []
 
@@ -250,6 +282,15 @@ def report(figures: dict) -> str:
         ("grade of a submission that loops in every function",
          f"{figures['loop_everywhere_s']:.1f} s", ""),
     ]
+    box = figures.get("sandbox")
+    if box:
+        rows.append(("sandbox: namespaces / uid, one grade (fresh process)",
+                     f"{box['grade_ratio']:.2f}x",
+                     f"{box['namespaces']['grade_s']:.2f} s vs {box['uid']['grade_s']:.2f} s"))
+        rows.append(("sandbox: namespaces / uid, batch per submission (-j 1)",
+                     f"{box['batch_ratio']:.2f}x",
+                     f"{box['namespaces']['batch_steady_s']:.2f} s vs "
+                     f"{box['uid']['batch_steady_s']:.2f} s"))
     nb = figures.get("nbgrader")
     if nb:
         rows.append((f"nbgrader autograde, {nb['submissions']} correct submissions, whole run",
@@ -282,7 +323,8 @@ def main() -> None:
                    "isolation": isolation_cost(args.runs, scratch),
                    "batch": batch_figures(args.class_size, scratch),
                    "self_check_s": self_check_time(args.runs, scratch),
-                   "loop_everywhere_s": loop_everywhere_time(scratch)}
+                   "loop_everywhere_s": loop_everywhere_time(scratch),
+                   "sandbox": sandbox_cost(args.runs, min(args.class_size, 20), scratch)}
         if args.nbgrader:
             figures["nbgrader"] = nbgrader_figures(min(args.class_size, 20), scratch)
     finally:
