@@ -20,7 +20,7 @@ from typing import Any
 
 from grader import errors, figures, protocol
 from grader.plain import NotPlainData, to_plain
-from grader.sandbox import Limits, WorkerProcess, WorkerSpace, start_worker, worker_factory
+from grader.sandbox import Limits, WorkerProcess, WorkerSpace, prove, start_worker, worker_factory
 from grader.submission import CallRecord, Submission, argument_name
 
 MAX_FAILED_STARTS = 2
@@ -153,12 +153,21 @@ class IsolatedSubmission(Submission):
             if self.failed_starts >= MAX_FAILED_STARTS:
                 raise errors.WorkerDied("not run: the worker failed to start "
                                         f"{MAX_FAILED_STARTS} times")
+            self._prove_sandbox()           # the grader's own start: not the learner's time
             started = time.monotonic()
             try:
                 self.worker = self._start()
             finally:
                 self.time_used += time.monotonic() - started
         return self.worker
+
+    def _prove_sandbox(self) -> None:
+        """Wait for the factory and its canary call; SandboxBroken if the sandbox fails."""
+        try:
+            prove(worker_factory())
+        except OSError as exc:
+            self.fault = f"the sandbox could not start a worker ({exc})"
+            raise SandboxBroken(self.fault) from None
 
     def _start(self) -> WorkerProcess:
         """A fresh worker, ready. It runs no learner code before it is ready, so a worker
