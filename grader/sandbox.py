@@ -347,6 +347,8 @@ class WorkerFactory:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment,
             start_new_session=True, preexec_fn=preexec)
         theirs.close()
+        # two workers' worth of memory: a worker and the one replacing it may overlap
+        self.cgroup = confine_in_cgroup(self.process.pid, 2 * default_memory_bytes())
         self.control = ours
         self.control.settimeout(60)
         self.ready = False          # it warms up (about 0.5 s) while the grader collects tests
@@ -382,7 +384,38 @@ class WorkerFactory:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        if self.cgroup is not None:
+            try:
+                self.cgroup.rmdir()          # empty now: its processes are gone
+            except OSError:
+                pass
         remove_tree(self.runtime)
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+FACTORY_PIDS = 512                  # processes of one grading process's sandbox, in all
+
+
+def confine_in_cgroup(pid: int, memory_bytes: int, root: Path = CGROUP_ROOT) -> Path | None:
+    """Put pid (the factory, so every worker it forks) in a cgroup v2 of its own with a
+    memory and a pids limit, where cgroup v2 is mounted at root and writable (root, or a
+    delegated tree); the cgroup's folder, or None where that cannot be had. The rlimits
+    stay in force either way."""
+    try:
+        own = Path("/proc/self/cgroup").read_text().splitlines()
+        path = next(line[3:] for line in own if line.startswith("0::"))
+        parent = root / path.lstrip("/")
+        if not {"memory", "pids"} <= set((parent / "cgroup.controllers").read_text().split()):
+            return None
+        (parent / "cgroup.subtree_control").write_text("+memory +pids")
+        group = parent / f"calcgrader-{os.getpid()}-{pid}"
+        group.mkdir(exist_ok=True)
+        (group / "memory.max").write_text(str(memory_bytes))
+        (group / "pids.max").write_text(str(FACTORY_PIDS))
+        (group / "cgroup.procs").write_text(str(pid))
+        return group
+    except (OSError, StopIteration, ValueError):
+        return None
 
 
 FACTORY_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "MPLBACKEND": "Agg",

@@ -615,3 +615,23 @@ def mse(y_pred, y):
         assert left.isdisjoint(p.name for p in private.glob("calcgrader-*"))
     finally:
         sandbox.remove_tree(private)
+
+
+def test_the_factory_goes_into_a_cgroup_with_memory_and_pids_limits(tmp_path):
+    """Where cgroup v2 offers the memory and pids controllers, the factory gets a cgroup
+    of its own with both limits (checked on a cgroup tree laid out as the kernel does);
+    where it does not, nothing is written and the rlimits alone apply."""
+    own = next(line[3:] for line in Path("/proc/self/cgroup").read_text().splitlines()
+               if line.startswith("0::"))
+    parent = tmp_path / own.lstrip("/")
+    parent.mkdir(parents=True, exist_ok=True)
+    (parent / "cgroup.controllers").write_text("cpu io memory pids\n")
+    (parent / "cgroup.subtree_control").write_text("")
+    group = sandbox.confine_in_cgroup(4242, 3 << 30, root=tmp_path)
+    assert group is not None and group.parent == parent
+    assert (group / "memory.max").read_text() == str(3 << 30)
+    assert (group / "pids.max").read_text() == str(sandbox.FACTORY_PIDS)
+    assert (group / "cgroup.procs").read_text() == "4242"
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory +pids"
+    (parent / "cgroup.controllers").write_text("cpu io\n")
+    assert sandbox.confine_in_cgroup(4243, 1 << 30, root=tmp_path) is None
