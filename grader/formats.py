@@ -18,11 +18,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from grader.contract import MODULES
-from grader.hints import hint_for
+from grader.hints import Diagnosis, diagnoses, failure_kind, hint_for
 from grader.results import CheckResult, GradeResult, ModuleResult, Plot, write_atomically
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
 PASSED_TEXT = "Passed."
+# What a learner confuses first: a check is one behaviour tested, and checks differ in worth.
+POINTS_AND_CHECKS = ("Each check tests one behaviour of one function and is worth the points "
+                     "shown beside it; a module's points are those of the checks it passed.")
 FAILURE_MESSAGE_CAP = 200
 
 # Everything XML 1.0 forbids: most C0 controls, lone surrogates, U+FFFE and U+FFFF.
@@ -73,6 +76,39 @@ def check_numbers(result: GradeResult) -> list[str]:
     return numbers
 
 
+def plural(count: int, word: str) -> str:
+    """'1 check', '7 checks'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def checks_and_points(passed: int, total: int, score: float, max_score: float) -> str:
+    """'17 of 24 checks passed, worth 20 of 28 points'."""
+    return (f"{passed} of {plural(total, 'check')} passed, worth {number_text(score)} of "
+            f"{number_text(max_score)} points")
+
+
+def result_diagnoses(result: GradeResult) -> list[Diagnosis]:
+    """Every diagnosis of a grade, module by module in learning order."""
+    return [diagnosis for module in result.modules for diagnosis in
+            diagnoses([c for c in result.checks if c.module == module.module])]
+
+
+def diagnosis_heading(diagnosis: Diagnosis) -> str:
+    """'central_difference: 7 checks failed (0 of 8 points)'."""
+    count = len(diagnosis.checks)
+    return (f"{diagnosis.subject}: {plural(count, 'check')} failed ({number_text(diagnosis.score)}"
+            f" of {number_text(diagnosis.max_score)} points)")
+
+
+def diagnosis_fields(diagnosis: Diagnosis) -> list[tuple[str, str]]:
+    """(label, text) pairs of a diagnosis: its cause in words, then the hint."""
+    if diagnosis.misconception is not None:
+        cause = ("Likely misconception", clean(diagnosis.misconception.summary))
+    else:
+        cause = ("What went wrong", clean(diagnosis.title))
+    return [cause, ("Hint", clean(diagnosis.hint))]
+
+
 def expected_text(check: CheckResult) -> str:
     """What the check expected, in words: its description, else its name after ':'."""
     text = " ".join(check.description.split())
@@ -115,8 +151,9 @@ def md_code_block(text: str, info: str = "text") -> str:
     return f"{fence}{info}\n{body}\n{fence}"
 
 
-def md_check_feedback(check: CheckResult) -> str:
-    """One check's feedback in Markdown (Gradescope's test output and feedback.md)."""
+def md_check_feedback(check: CheckResult, others: Sequence[str] = (), subject: str = "") -> str:
+    """One check's feedback in Markdown (Gradescope's test output); others are the numbers
+    of the other failed checks its diagnosis (of subject: a function or a file) explains."""
     if check.passed:
         return PASSED_TEXT
     parts = []
@@ -125,26 +162,49 @@ def md_check_feedback(check: CheckResult) -> str:
             parts.append(f"**{label}:**\n\n{md_code_block(text)}")
         else:
             parts.append(f"**{label}:** {md_words(text)}")
+    if others:
+        parts.append(f"**Same diagnosis:** {plural(len(others), 'other failed check')} of "
+                     f"{md_words(subject or check.function)} ({', '.join(others)}); one fix "
+                     f"may pass {'both' if len(others) == 1 else 'them all'}.")
     return "\n\n".join(parts)
 
 
 def md_module_table(result: GradeResult) -> str:
-    """The per-module table: module, points, max, checks passed."""
-    rows = ["| Module | Points | Max | Checks passed |", "|---|---:|---:|---:|"]
+    """The per-module table (checks passed, points earned of the maximum) and what they mean."""
+    rows = ["| Module | Checks passed | Points |", "|---|---:|---:|"]
     for m in result.modules:
-        rows.append(f"| {md_inline(m.module)} | {number_text(m.score)} | "
-                    f"{number_text(m.max_score)} | {m.passed} / {m.total} |")
-    return "\n".join(rows)
+        rows.append(f"| {md_inline(m.module)} | {m.passed} of {m.total} | "
+                    f"{number_text(m.score)} of {number_text(m.max_score)} |")
+    return "\n".join(rows) + f"\n\n*{POINTS_AND_CHECKS}*"
+
+
+def md_diagnosis(diagnosis: Diagnosis) -> str:
+    """One cause in one function: what went wrong and the hint once, then its checks."""
+    parts = [f"### {md_words(diagnosis_heading(diagnosis))}"]
+    parts += [f"**{label}:** {md_words(text)}" for label, text in diagnosis_fields(diagnosis)]
+    shared = diagnosis.shared_message
+    if shared and len(diagnosis.checks) > 1:   # e.g. a stub: say what came back once
+        parts.append(f"**What came back** (from each):\n\n{md_code_block(shared)}")
+        parts.append("**Checks this explains:**\n\n" + "\n".join(
+            f"- {md_words(c.name)} ({number_text(c.score)} / {number_text(c.max_score)} points)"
+            for c in diagnosis.checks))
+        return "\n\n".join(parts)
+    parts.append("**Checks this explains:**" if len(diagnosis.checks) > 1 else "**The check:**")
+    for check in diagnosis.checks:
+        parts.append(f"#### FAILED: {md_words(check.name)} ({number_text(check.score)} / "
+                     f"{number_text(check.max_score)} points)")
+        parts.append(f"**Expected:** {md_words(expected_text(check))}")
+        message = clean(check.message).strip() or "(no message)"
+        parts.append(f"**What came back:**\n\n{md_code_block(message)}")
+    return "\n\n".join(parts)
 
 
 def md_module_section(module: ModuleResult, checks: list[CheckResult]) -> str:
-    """A module's failed checks in full, then its passed checks as a short list."""
-    parts = [f"## {md_inline(module.module)}: {number_text(module.score)} / "
-             f"{number_text(module.max_score)} points"]
-    for check in [c for c in checks if not c.passed]:
-        parts.append(f"### FAILED: {md_words(check.name)} ({number_text(check.score)} / "
-                     f"{number_text(check.max_score)} points)")
-        parts.append(md_check_feedback(check))
+    """A module's diagnoses (failed checks grouped by function and cause), then its
+    passed checks as a short list."""
+    parts = [f"## {md_inline(module.module)}: "
+             f"{checks_and_points(module.passed, module.total, module.score, module.max_score)}"]
+    parts += [md_diagnosis(diagnosis) for diagnosis in diagnoses(checks)]
     passed = [c for c in checks if c.passed]
     if passed:
         parts.append(f"Passed ({len(passed)} of {len(checks)}):\n\n"
@@ -187,6 +247,9 @@ def render_markdown(result: GradeResult) -> str:
 def results_json(result: GradeResult) -> dict:
     """Gradescope's results.json as a dict: one test per check, in order."""
     numbers = check_numbers(result)
+    number_of = {id(check): number for check, number in zip(result.checks, numbers)}
+    found = {id(check): diagnosis for diagnosis in result_diagnoses(result)
+             for check in diagnosis.checks}
     return {
         "score": float(result.score),
         "execution_time": round(float(result.execution_time), 3),
@@ -196,23 +259,28 @@ def results_json(result: GradeResult) -> dict:
         "visibility": "visible",
         "extra_data": {"student": clean(result.student), "suites": result.suites,
                        "max_score": float(result.max_score)},
-        "tests": [gradescope_test(check, number) for check, number in zip(result.checks,
-                                                                           numbers)],
+        "tests": [gradescope_test(check, number, found.get(id(check)), number_of)
+                  for check, number in zip(result.checks, numbers)],
     }
 
 
-def gradescope_test(check: CheckResult, number: str) -> dict:
-    """One entry of results.json's tests[]."""
+def gradescope_test(check: CheckResult, number: str, diagnosis: Diagnosis | None = None,
+                    number_of: dict[int, str] | None = None) -> dict:
+    """One entry of results.json's tests[]; a failed check names its diagnosis and cause."""
     extra = {"kind": check.kind}
     if check.misconception is not None:
         extra["misconception"] = check.misconception.id
+    others: list[str] = []
+    if diagnosis is not None:
+        extra["cause"], extra["diagnosis"] = failure_kind(check), diagnosis.key
+        others = [(number_of or {}).get(id(c), "?") for c in diagnosis.checks if c is not check]
     return {
         "name": clean(check.name),
         "number": number,
         "score": float(check.score),
         "max_score": float(check.max_score),
         "status": "passed" if check.passed else "failed",
-        "output": md_check_feedback(check),
+        "output": md_check_feedback(check, others, diagnosis.subject if diagnosis else ""),
         "visibility": VISIBILITY.get(check.suite, "after_published"),
         "tags": [check.module],
         "extra_data": extra,
@@ -222,6 +290,12 @@ def gradescope_test(check: CheckResult, number: str) -> dict:
 def gradescope_summary(result: GradeResult) -> str:
     """The short Markdown summary at the top of Gradescope's results page."""
     parts = [f"**Total: {total_text(result)}**", md_module_table(result)]
+    found = result_diagnoses(result)
+    if found:
+        parts.append("**What went wrong**, one line per function and cause:\n\n" + "\n".join(
+            f"- {md_words(d.subject)}: {md_words(d.title)} ({plural(len(d.checks), 'check')}, "
+            f"{number_text(d.max_score - d.score)} of {number_text(d.max_score)} points lost)"
+            for d in found))
     if result.notes:
         parts.append("\n".join(f"- {md_inline(n)}" for n in result.notes))
     return "\n\n".join(parts)
@@ -248,8 +322,11 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .bar.partial>span{background:#bf8700}.bar.low>span{background:#cf222e}
 section.module{border:1px solid #d0d7de;border-radius:.5rem;padding:1rem;margin:1rem 0}
 .module header{display:flex;justify-content:space-between;gap:1rem;align-items:baseline}
-.check{border-left:.35rem solid #cf222e;background:#fff5f5;padding:.6rem .9rem;margin:.8rem 0}
-.check dl{margin:.4rem 0 0}.check dt{font-weight:600;margin-top:.4rem}.check dd{margin:0}
+.diagnosis{border-left:.35rem solid #cf222e;background:#fff5f5;padding:.6rem .9rem;margin:.8rem 0}
+.diagnosis dl{margin:.4rem 0 0}.diagnosis dt{font-weight:600;margin-top:.4rem}
+.diagnosis dd{margin:0}h4{font-size:1rem;margin:.8rem 0 .2rem}
+.check{border-left:.2rem solid #d0d7de;background:#fff;padding:.4rem .8rem;margin:.5rem 0}
+.check h5{font-size:.95rem;margin:0}
 .badge{display:inline-block;font-size:.75rem;font-weight:700;padding:0 .4rem;
 border-radius:.25rem;margin-right:.4rem;color:#fff;vertical-align:middle}
 .badge.fail{background:#cf222e}.badge.pass{background:#1a7f37}
@@ -279,32 +356,46 @@ def html_bar(label: str, score: float, max_score: float) -> str:
 
 def html_summary_table(result: GradeResult) -> str:
     """The module table, each row with its progress bar."""
-    rows = ['<table><caption class="muted">Points per exercise module</caption><thead><tr>'
-            '<th scope="col">Module</th><th scope="col" class="num">Points</th>'
-            '<th scope="col" class="num">Max</th><th scope="col" class="num">Checks passed</th>'
-            '<th scope="col">Progress</th></tr></thead><tbody>']
+    rows = [f'<table><caption class="muted">{html.escape(POINTS_AND_CHECKS)}</caption><thead>'
+            '<tr><th scope="col">Module</th><th scope="col" class="num">Checks passed</th>'
+            '<th scope="col" class="num">Points</th><th scope="col">Progress</th></tr></thead>'
+            '<tbody>']
     for m in result.modules:
         rows.append(f'<tr><th scope="row"><a href="#module-{html.escape(m.module)}">'
                     f'{html.escape(m.module)}</a></th>'
-                    f'<td class="num">{number_text(m.score)}</td>'
-                    f'<td class="num">{number_text(m.max_score)}</td>'
-                    f'<td class="num">{m.passed} / {m.total}</td>'
+                    f'<td class="num">{m.passed} of {m.total}</td>'
+                    f'<td class="num">{number_text(m.score)} of {number_text(m.max_score)}</td>'
                     f'<td>{html_bar(m.module, m.score, m.max_score)}</td></tr>')
     rows.append("</tbody></table>")
     return "".join(rows)
 
 
 def html_failed_check(check: CheckResult) -> str:
-    """A failed check in full: expected, what came back, misconception, hint."""
-    items = []
-    for label, text in failure_fields(check):
-        body = (f"<pre>{html.escape(text)}</pre>" if label == "What came back"
-                else html_text(text))
-        items.append(f"<dt>{label}</dt><dd>{body}</dd>")
-    return (f'<article class="check"><h3><span class="badge fail">FAILED</span>'
+    """One failed check of a diagnosis: its name, what it expected, what came back."""
+    message = clean(check.message).strip() or "(no message)"
+    return (f'<article class="check"><h5><span class="badge fail">FAILED</span>'
             f"{html_text(check.name)} <span class=\"muted\">({number_text(check.score)} / "
-            f"{number_text(check.max_score)} points)</span></h3><dl>{''.join(items)}</dl>"
-            "</article>")
+            f"{number_text(check.max_score)} points)</span></h5><dl><dt>Expected</dt>"
+            f"<dd>{html_text(expected_text(check))}</dd><dt>What came back</dt>"
+            f"<dd><pre>{html.escape(message)}</pre></dd></dl></article>")
+
+
+def html_diagnosis(diagnosis: Diagnosis) -> str:
+    """One cause in one function: what went wrong and the hint once, then its checks."""
+    items = "".join(f"<dt>{label}</dt><dd>{html_text(text)}</dd>"
+                    for label, text in diagnosis_fields(diagnosis))
+    shared = diagnosis.shared_message
+    if shared and len(diagnosis.checks) > 1:   # e.g. a stub: say what came back once
+        items += (f"<dt>What came back (from each)</dt><dd><pre>{html.escape(clean(shared))}"
+                  "</pre></dd>")
+        checks = "<ul>" + "".join(
+            f'<li>{html_text(c.name)} <span class="muted">({number_text(c.score)} / '
+            f"{number_text(c.max_score)} points)</span></li>" for c in diagnosis.checks) + "</ul>"
+    else:
+        checks = "".join(html_failed_check(c) for c in diagnosis.checks)
+    return (f'<article class="diagnosis"><h3><span class="badge fail">FAILED</span>'
+            f"{html_text(diagnosis_heading(diagnosis))}</h3><dl>{items}</dl>"
+            f"<h4>Checks this explains</h4>{checks}</article>")
 
 
 def html_module_section(module: ModuleResult, checks: list[CheckResult]) -> str:
@@ -312,10 +403,10 @@ def html_module_section(module: ModuleResult, checks: list[CheckResult]) -> str:
     name = html.escape(module.module)
     bar = html_bar(module.module, module.score, module.max_score)
     parts = [f'<section class="module" id="module-{name}" aria-labelledby="h-{name}">'
-             f'<header><h2 id="h-{name}">{name}</h2><span>{number_text(module.score)} / '
-             f"{number_text(module.max_score)} points, {module.passed} of {module.total} "
-             f"checks passed</span></header>{bar}"]
-    parts += [html_failed_check(c) for c in checks if not c.passed]
+             f'<header><h2 id="h-{name}">{name}</h2><span>'
+             f"{checks_and_points(module.passed, module.total, module.score, module.max_score)}"
+             f"</span></header>{bar}"]
+    parts += [html_diagnosis(diagnosis) for diagnosis in diagnoses(checks)]
     passed = [c for c in checks if c.passed]
     if passed:
         items = "".join(f'<li><span class="badge pass">PASSED</span>{html_text(c.name)} '
@@ -384,16 +475,20 @@ def write_report(result: GradeResult, out_dir: Path) -> None:
 
 
 def summary_text(result: GradeResult) -> str:
-    """What `grade` prints: one aligned 'module  points / max' line each, then the total."""
-    rows = [(m.module, number_text(m.score), number_text(m.max_score))
+    """What `grade` prints: one aligned 'module  points / max points  checks passed' line
+    per module, then the total."""
+    rows = [(m.module, number_text(m.score), number_text(m.max_score), m.passed, m.total)
             for m in result.modules]
-    rows.append(("total", number_text(result.score), number_text(result.max_score)))
-    name_width = max(len(name) for name, _, _ in rows) + 2
-    score_width = max(len(score) for _, score, _ in rows)
-    max_width = max(len(top) for _, _, top in rows)
-    lines = [f"{name:<{name_width}}{score:>{score_width}} / {top:>{max_width}}"
-             for name, score, top in rows]
-    lines[-1] += f" ({percent(result.score, result.max_score)}%)"
+    rows.append(("total", number_text(result.score), number_text(result.max_score),
+                 sum(c.passed for c in result.checks), len(result.checks)))
+    name_width = max(len(row[0]) for row in rows) + 2
+    score_width = max(len(row[1]) for row in rows)
+    max_width = max(len(row[2]) for row in rows)
+    count_width = max(len(str(row[3])) for row in rows)
+    lines = [f"{name:<{name_width}}{score:>{score_width}} / {top:>{max_width}} points   "
+             f"{passed:>{count_width}} of {plural(total, 'check')} passed"
+             for name, score, top, passed, total in rows]
+    lines[-1] += f" ({percent(result.score, result.max_score)}% of the points)"
     return "\n".join(lines)
 
 

@@ -150,8 +150,11 @@ def test_results_json_totals_and_summary():
     data = formats.results_json(mixed())
     assert (data["score"], data["extra_data"]["max_score"]) == (55.0, 80.0)
     assert "55 / 80 (69%)" in data["output"]
-    assert "| derivatives | 7 | 9 | 1 / 2 |" in data["output"]
-    assert "| regularization | 8 | 16 | 0 / 1 |" in data["output"]
+    assert "| derivatives | 1 of 2 | 7 of 9 |" in data["output"]
+    assert "| regularization | 0 of 1 | 8 of 16 |" in data["output"]
+    assert formats.POINTS_AND_CHECKS in data["output"]
+    assert "- central_difference: divides by h instead of 2h (1 check, 2 of 2 points lost)" \
+        in data["output"]
 
 
 def test_test_output_explains_failures_and_keeps_passes_short():
@@ -208,15 +211,16 @@ def test_markdown_has_total_table_and_failure_lines():
     text = formats.render_markdown(mixed())
     assert text.startswith("# Feedback for bob\n")
     assert "**Total: 55 / 80 (69%)**" in text
-    assert "| Module | Points | Max | Checks passed |" in text
+    assert "| Module | Checks passed | Points |" in text
     table = [line for line in text.splitlines() if line.startswith("| ") and "Module" not in line]
     assert [row.split(" | ")[0][2:] for row in table] == [
         "derivatives", "gradients", "regularization", "gradient_descent"]  # learning order
-    assert "### FAILED: central_difference: matches f'(x) to O(h^2) (0 / 2 points)" in text
+    assert "### central_difference: 1 check failed (0 of 2 points)" in text
+    assert "#### FAILED: central_difference: matches f'(x) to O(h^2) (0 / 2 points)" in text
     assert "**Expected:** The central difference approximates f'(x) with error O(h^2)." in text
     assert "**What came back:**\n\n```text\nreturned 2.5 for f(x) = x**2 at x = 1.25\n```" in text
     assert f"**Hint:** {DIVIDES_BY_H.hint}" in text
-    assert f"**Hint:** {hints.CHECK.format(function='numerical_hessian')}" in text
+    assert f"**Hint:** {hints.VALUE.format(function='numerical_hessian')}" in text
     assert "- forward_difference: matches f'(x) to O(h)" in text  # passed, listed compactly
     assert "- plot\\_loss\\_curves wrote no file" not in text  # intraword _ left alone
     assert "## Notes\n\n- plot_loss_curves wrote no file" in text
@@ -377,8 +381,11 @@ def test_summary_text_is_aligned_with_a_total():
     assert [line.split()[0] for line in lines] == [
         "derivatives", "gradients", "regularization", "gradient_descent", "total"]
     assert len({line.index(" / ") for line in lines}) == 1  # the slashes line up
-    assert re.fullmatch(r"derivatives +7 / +9", lines[0])
-    assert re.fullmatch(r"total +55 / 80 \(69%\)", lines[-1])
+    assert len({line.index(" of ") for line in lines}) == 1  # so do the check counts
+    assert re.fullmatch(r"derivatives +7 / +9 points +1 of 2 checks passed", lines[0])
+    assert re.fullmatch(r"gradients +0 / 10 points +0 of 1 check passed", lines[1])
+    assert re.fullmatch(r"total +55 / 80 points +2 of 6 checks passed "
+                        r"\(69% of the points\)", lines[-1])
 
 
 def test_csv_columns_follow_the_header():
@@ -446,17 +453,18 @@ def test_junit_failure_carries_the_feedback(tmp_path):
 
 # ---------------------------------------------------------------- hints
 
-def test_every_problem_kind_has_a_hint():
+def test_every_problem_kind_has_a_hint_and_a_label():
     kinds = {cls.kind for cls in errors.SubmissionProblem.__subclasses__()}
-    assert kinds | {"check"} == set(hints.KIND_HINTS)
+    assert kinds | {"check", "value"} <= set(hints.KIND_HINTS)
+    assert set(hints.KIND_HINTS) == set(hints.KIND_LABELS)
 
 
 @pytest.mark.parametrize("kind, expected", [
     ("not-implemented", "Replace `raise NotImplementedError()` in `gradient_descent`"),
     ("timeout", "Is `max_steps` respected?"),
     ("bad-return", "Return numbers or numpy arrays from `gradient_descent`"),
-    ("check", "Re-read the docstring of `gradient_descent`"),
-    ("", "Re-read the docstring of `gradient_descent`"),
+    ("check", "`gradient_descent` returns a result of the right shape and type"),
+    ("", "`gradient_descent` returns a result of the right shape and type"),
     ("missing-function", "Define `gradient_descent` in `gradient_descent.py`"),
     ("crashed", "`gradient_descent` stopped the Python process"),
 ])
