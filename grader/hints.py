@@ -144,6 +144,9 @@ KIND_LABELS: dict[str, str] = {
 
 # A problem with the file fails every check of its module for one reason.
 MODULE_WIDE = ("missing-module", "import-error")
+# A wrong derivative is a wrong value to an exact check and a disagreement with the slope
+# to a gradient check: one cause, explained by the more telling of the two.
+SAME_CAUSE = {"slope": "value"}
 
 # What a verdict's wording says went wrong, tested in this order (first match wins): the
 # grader's own phrases (grader/expect.py, grader/gradcheck.py) and the public checks'.
@@ -300,7 +303,8 @@ def cause_of(check: CheckResult) -> tuple[str, str]:
     kind = failure_kind(check)
     if kind in MODULE_WIDE:
         return f"{check.module}.py", kind
-    return check.function, (check.misconception.id if check.misconception else kind)
+    return check.function, (check.misconception.id if check.misconception
+                            else SAME_CAUSE.get(kind, kind))
 
 
 def diagnoses(checks: list[CheckResult]) -> list[Diagnosis]:
@@ -322,11 +326,11 @@ def diagnoses(checks: list[CheckResult]) -> list[Diagnosis]:
                                                       item[1][0].misconception is None))
     found = []
     for (subject, _), group in ordered:
-        first = group[0]
-        hint = hint_for(first)
-        if first.misconception is None and subject in explained \
-                and failure_kind(first) in ("value", "shape", "steps", "not-finite", "slope"):
+        # the check whose kind says most: a gradient check's table over a wrong value
+        lead = next((c for c in group if failure_kind(c) in SAME_CAUSE), group[0])
+        kind, hint = failure_kind(lead), hint_for(lead)
+        if lead.misconception is None and subject in explained \
+                and kind in ("value", "shape", "steps", "not-finite", "slope"):
             hint = SAME_FUNCTION.format(function=subject) + hint
-        found.append(Diagnosis(first.module, subject, failure_kind(first),
-                               first.misconception, hint, group))
+        found.append(Diagnosis(lead.module, subject, kind, lead.misconception, hint, group))
     return found

@@ -101,6 +101,17 @@ def test_two_causes_in_one_function_are_two_diagnoses_misconception_first():
     assert [len(d.checks) for d in found] == [7, 1, 1, 3]
 
 
+def test_a_wrong_value_and_a_gradient_check_of_one_function_are_one_cause():
+    checks = [failed("ridge_gradient: exact", "regularization",
+                     "ridge_gradient is off: it came back as ..."),
+              failed("ridge_gradient: slope", "regularization", "ridge_gradient at random point "
+                     "1: your derivative disagrees with the slope of your own loss here")]
+    (diagnosis,) = hints.diagnoses(checks)
+    assert (diagnosis.kind, len(diagnosis.checks)) == ("slope", 2)
+    assert diagnosis.hint.startswith("Your derivative disagrees with the numerical slope")
+    assert [c.name for c in diagnosis.checks] == ["ridge_gradient: exact", "ridge_gradient: slope"]
+
+
 def test_a_file_that_cannot_be_imported_is_one_diagnosis_for_all_its_functions():
     message = "losses.py could not be imported: SyntaxError: invalid syntax (losses.py, line 3)"
     result = GradeResult("bo", "all", [
