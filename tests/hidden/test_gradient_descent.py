@@ -372,6 +372,53 @@ def test_backtracking_fallback(submission):
         expect_unchanged(submission)
 
 
+@pytest.mark.points(1)
+def test_backtracking_accepts_lr0(submission):
+    """backtracking_line_search: returns lr0 itself when lr0 already meets the Armijo condition"""
+    rng = np.random.default_rng(23)
+    A, w_star = _spd([0.5, 1.0, 1.5], rng), rng.normal(size=3)
+    loss_fn, grad_fn = quadratic(A, w_star, offset=1.0)
+    w = w_star + rng.normal(size=3)
+    search = submission.gradient_descent.backtracking_line_search
+    # on a quadratic of largest curvature L, every lr <= 2 (1 - c) / L meets Armijo
+    for kwargs, lr0 in (({}, 1.0), ({"lr0": 0.6, "shrink": 0.5, "c": 0.5}, 0.6),
+                        ({"lr0": 0.1, "shrink": 0.8, "c": 0.9}, 0.1)):
+        got = search(loss_fn, grad_fn, w, **kwargs)
+        expect_close(got, lr0, f"backtracking_line_search with {kwargs or 'the defaults'} "
+                     "where the first step already decreases the loss enough", rtol=1e-12)
+        expect_unchanged(submission)
+
+
+@pytest.mark.points(1)
+def test_backtracking_stationary_point(submission):
+    """backtracking_line_search: returns lr0 at a stationary point (Armijo holds with equality)"""
+    rng = np.random.default_rng(24)
+    search = submission.gradient_descent.backtracking_line_search
+    for name, eigs in (("a minimiser", [1.0, 2.0, 4.0]), ("a saddle point", [2.0, -1.0, 3.0])):
+        A, w_star = _spd(eigs, rng), rng.normal(size=3)
+        loss_fn, grad_fn = quadratic(A, w_star, offset=0.5)
+        got = search(loss_fn, grad_fn, w_star, 0.7, 0.5, 1e-4)
+        expect_close(got, 0.7, f"backtracking_line_search(lr0=0.7) at {name}, where the "
+                     "gradient is zero", rtol=1e-12)
+        expect_unchanged(submission)
+
+
+@pytest.mark.points(1)
+def test_backtracking_gives_up_after_k_fifty(submission):
+    """backtracking_line_search: tries k = 0..50 only, then returns lr0 * shrink**50"""
+    search = submission.gradient_descent.backtracking_line_search
+    for lr0, shrink in ((1.0, 0.5), (2.0, 0.8)):
+        # 0.5 L w^2 with c = 0.5 meets Armijo exactly when lr <= 1 / L: put 1 / L between
+        # the steps k = 51 and k = 50, so only steps smaller than the last one tried qualify
+        curvature = 2.0 / (lr0 * shrink**50 * (1.0 + shrink))
+        loss_fn, grad_fn = quadratic(np.array([[curvature]]), np.zeros(1))
+        got = search(loss_fn, grad_fn, np.array([1.0]), lr0, shrink, 0.5)
+        expect_close(got, lr0 * shrink**50,
+                     f"backtracking_line_search(lr0={lr0}, shrink={shrink}) on a loss so steep "
+                     "that no step up to k = 50 qualifies", rtol=1e-12, atol=0.0)
+        expect_unchanged(submission)
+
+
 @pytest.mark.points(2)
 def test_max_stable_learning_rate_known_eigenvalues(submission):
     """max_stable_learning_rate: 2 / largest eigenvalue of a rotated Hessian"""

@@ -207,3 +207,19 @@ def two_layer_net(params, X, y):
     for key in ("W1", "b1", "w2"):
         params[key] -= 0.01 * grads[key]
     return loss, grads
+
+
+@wrong("two_layer_net", "b1-averaged",
+       summary="averages the per-sample b1 gradients (mean over samples) instead of summing them",
+       hint="The 1/n of the mean loss is already in dL/dpred; b1's gradient adds up the n per-sample contributions (a sum over axis 0), or it divides by n twice.")
+def two_layer_net(params, X, y):
+    W1, b1, w2, b2 = params["W1"], params["b1"], params["w2"], params["b2"]
+    n = X.shape[0]
+    hidden = np.tanh(X @ W1 + b1)
+    pred = hidden @ w2 + b2
+    loss = float(np.mean((pred - y) ** 2))
+    d_pred = 2.0 * (pred - y) / n
+    d_preact = np.outer(d_pred, w2) * (1.0 - hidden**2)
+    grads = {"W1": X.T @ d_preact, "b1": d_preact.mean(axis=0),
+             "w2": hidden.T @ d_pred, "b2": float(d_pred.sum())}
+    return loss, grads

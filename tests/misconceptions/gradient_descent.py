@@ -298,3 +298,74 @@ def max_stable_learning_rate(hessian):
        hint="The diagonal is the curvature along the axes only; a rotated Hessian curves most along an eigenvector.")
 def max_stable_learning_rate(hessian):
     return float(2.0 / np.max(np.diag(hessian)))
+
+
+@wrong("gradient_descent", "one-update-too-many",
+       summary="makes up to max_steps + 1 updates",
+       hint="max_steps counts updates, and range(max_steps) already runs max_steps times: losses holds at most max_steps + 1 entries.")
+def gradient_descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8):
+    w = np.array(w0, dtype=float)
+    losses = [float(loss_fn(w))]
+    for _ in range(max_steps + 1):
+        if not np.isfinite(losses[-1]):
+            break
+        grad = grad_fn(w)
+        if np.linalg.norm(grad) < tol:
+            break
+        w = w - lr * grad
+        losses.append(float(loss_fn(w)))
+    return w, losses
+
+
+@wrong("backtracking_line_search", "never-tries-lr0",
+       summary="shrinks before the first test, so lr0 itself is never tried",
+       hint="The first candidate is k = 0, lr0 * shrink**0 = lr0: when lr0 already meets the Armijo condition it is the answer. Test the condition first, then shrink.")
+def backtracking_line_search(loss_fn, grad_fn, w, lr0=1.0, shrink=0.5, c=1e-4):
+    g = grad_fn(w)
+    here = loss_fn(w)
+    lr = lr0
+    for _ in range(50):
+        lr = lr * shrink
+        if loss_fn(w - lr * g) <= here - c * lr * float(g @ g):
+            return lr
+    return lr0 * shrink**50
+
+
+@wrong("backtracking_line_search", "strict-decrease",
+       summary="asks for a strict inequality (<) in the Armijo test, so at a stationary point no step qualifies",
+       hint="The condition is loss(w - lr * g) <= loss(w) - c * lr * (g @ g), with <=. Where the gradient is zero both sides are equal, and lr0 qualifies.")
+def backtracking_line_search(loss_fn, grad_fn, w, lr0=1.0, shrink=0.5, c=1e-4):
+    g = grad_fn(w)
+    here = loss_fn(w)
+    for k in range(51):
+        lr = lr0 * shrink**k
+        if loss_fn(w - lr * g) < here - c * lr * float(g @ g):
+            return lr
+    return lr0 * shrink**50
+
+
+@wrong("backtracking_line_search", "mean-not-dot",
+       summary="uses the mean of g**2 instead of g @ g (their sum) in the Armijo condition",
+       hint="The decrease the gradient predicts for a step lr is lr times the squared norm of g, g @ g: a sum over the coordinates, not an average.")
+def backtracking_line_search(loss_fn, grad_fn, w, lr0=1.0, shrink=0.5, c=1e-4):
+    g = grad_fn(w)
+    here = loss_fn(w)
+    for k in range(51):
+        lr = lr0 * shrink**k
+        if loss_fn(w - lr * g) <= here - c * lr * float(np.mean(g * g)):
+            return lr
+    return lr0 * shrink**50
+
+
+@wrong("backtracking_line_search", "fallback-one-shrink-too-far",
+       summary="shrinks once more after the last failed test, so its fallback is lr0 * shrink**51",
+       hint="When no k in 0..50 qualifies, the answer is lr0 * shrink**50, the last step tried; a loop that shrinks after every failed test has shrunk once too often when it ends.")
+def backtracking_line_search(loss_fn, grad_fn, w, lr0=1.0, shrink=0.5, c=1e-4):
+    g = grad_fn(w)
+    here = loss_fn(w)
+    lr = lr0
+    for _ in range(51):
+        if loss_fn(w - lr * g) <= here - c * lr * float(g @ g):
+            return lr
+        lr = lr * shrink
+    return lr

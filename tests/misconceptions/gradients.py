@@ -201,3 +201,20 @@ def numerical_hessian(f, x, h=1e-4):
         e[i] = h
         grad[i] = (f(x + e) - f(x - e)) / (2 * h)
     return np.outer(grad, grad)
+
+
+@wrong("numerical_hessian", "skips-diagonal",
+       summary="fills only the entries above the diagonal and their mirror images (j from i + 1), leaving the diagonal at zero",
+       hint="The diagonal entries are second derivatives too, d2f/dx_i^2: the inner loop starts at j = i.")
+def numerical_hessian(f, x, h=1e-4):
+    x = np.asarray(x, dtype=float)
+    n = x.shape[0]
+    unit = np.eye(n) * h
+    hessian = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            e_i, e_j = unit[i], unit[j]
+            value = (f(x + e_i + e_j) - f(x + e_i - e_j)
+                     - f(x - e_i + e_j) + f(x - e_i - e_j)) / (4 * h**2)
+            hessian[i, j] = hessian[j, i] = value
+    return hessian

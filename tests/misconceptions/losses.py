@@ -157,3 +157,19 @@ def logistic_gradient(X, w, y):
             "through the sigmoid before subtracting y.")
 def logistic_gradient(X, w, y):
     return X.T @ (X @ w - y) / X.shape[0]
+
+
+@wrong("binary_cross_entropy", "sum-not-mean",
+       summary="sums the per-sample losses instead of averaging them",
+       hint="The loss is a mean over the n samples (np.mean), so that it does not grow with the size of the data set.")
+def binary_cross_entropy(p, y, eps=1e-12):
+    q = np.clip(p, eps, 1 - eps)
+    return float(-np.sum(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+@wrong("logistic_loss", "sum-not-mean",
+       summary="sums log(1 + exp(z)) - y z over the samples instead of averaging",
+       hint="The loss is a mean over the n samples (np.mean), so that it does not grow with the size of the data set.")
+def logistic_loss(X, w, y):
+    z = X @ w
+    return float(np.sum(np.logaddexp(0.0, z) - y * z))

@@ -144,3 +144,31 @@ def multi_start_minimize(loss_fn, grad_fn, starts, lr, max_steps=1000):
     runs = [descend(start) for start in np.asarray(starts, dtype=float)]
     w, losses = min(runs, key=lambda run: run[1][-1])
     return w, losses[-1]
+
+
+@wrong("classify_critical_point", "any-positive-is-minimum",
+       summary="calls a point a minimum when some eigenvalue is positive, not all of them",
+       hint="A minimum curves up in every direction: all eigenvalues > tol. Positive and negative eigenvalues together make a saddle.")
+def classify_critical_point(hessian, tol=1e-8):
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if np.any(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
+        return "saddle"
+    return "degenerate"
+
+
+@wrong("classify_critical_point", "plus-tol-for-negative",
+       summary="tests for negative eigenvalues against +tol instead of -tol",
+       hint="tol is a margin on both sides of zero: an eigenvalue counts as negative only below -tol, so one within tol of zero stays degenerate.")
+def classify_critical_point(hessian, tol=1e-8):
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if np.all(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < tol):
+        return "maximum"
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < tol):
+        return "saddle"
+    return "degenerate"

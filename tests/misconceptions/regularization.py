@@ -81,3 +81,17 @@ def ridge_closed_form(X, y, lam):
        hint="The penalty changes the minimiser: it adds a multiple of the identity to X^T X.")
 def ridge_closed_form(X, y, lam):
     return np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+@wrong("l2_penalty", "mean-not-sum",
+       summary="averages w**2 over the weights instead of summing it",
+       hint="The penalty is lam times the squared norm of w: a sum over the weights, not a mean.")
+def l2_penalty(w, lam):
+    return float(lam * np.mean(np.asarray(w) ** 2))
+
+
+@wrong("l1_penalty", "mean-not-sum",
+       summary="averages abs(w) over the weights instead of summing it",
+       hint="The penalty is lam times the L1 norm of w: a sum of absolute values, not a mean.")
+def l1_penalty(w, lam):
+    return float(lam * np.mean(np.abs(w)))
