@@ -259,6 +259,22 @@ def nbgrader_figures(size: int, scratch: Path) -> dict | None:
             "steady_ratio_j1": nb_steady / steady_one, "steady_ratio_j2": nb_steady / steady_two}
 
 
+def audit_figures(scratch: Path, jobs: int = 2) -> dict:
+    """Wall time of one whole mutation audit (`python -m grader.audit`: every mutant of
+    solutions/ graded through batch at -j jobs, from scratch), with its counts."""
+    out = scratch / "audit"
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "grader.audit", "--out", str(out), "-j",
+                           str(jobs)], cwd=KIT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):            # 1: survivors, timed all the same
+        raise SystemExit(f"the audit failed: {done.stderr[-500:]}")
+    counts = json.loads((out / "audit.json").read_text())
+    return {"jobs": jobs, "wall_s": elapsed,
+            **{key: counts[key] for key in ("generated", "killed", "equivalent", "survived",
+                                            "score")}}
+
+
 def report(figures: dict) -> str:
     iso, batch = figures["isolation"], figures["batch"]
     rows = [
@@ -303,6 +319,12 @@ def report(figures: dict) -> str:
                      f"ours: {nb['ours_j1_steady_s']:.2f} s/sub at -j 1 "
                      f"({nb['steady_ratio_j1']:.1f}x faster), {nb['ours_j2_steady_s']:.2f} "
                      f"at -j 2 ({nb['steady_ratio_j2']:.1f}x)"))
+    audit = figures.get("audit")
+    if audit:
+        rows.append((f"mutation audit: {audit['generated']} mutants of solutions/, "
+                     f"-j {audit['jobs']}", f"{audit['wall_s']:.0f} s",
+                     f"{audit['killed']} killed, {audit['equivalent']} equivalent, "
+                     f"{audit['survived']} survived (score {audit['score']:.1%})"))
     width = max(len(r[0]) for r in rows)
     lines = [f"{'measure':<{width}}  {'result':>16}  detail", "-" * (width + 40)]
     lines += [f"{name:<{width}}  {value:>16}  {detail}" for name, value, detail in rows]
@@ -327,6 +349,7 @@ def main() -> None:
                    "sandbox": sandbox_cost(args.runs, min(args.class_size, 20), scratch)}
         if args.nbgrader:
             figures["nbgrader"] = nbgrader_figures(min(args.class_size, 20), scratch)
+        figures["audit"] = audit_figures(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results = KIT / "bench" / "results"
