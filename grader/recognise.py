@@ -59,6 +59,7 @@ class Outcome:
         return other.mutated <= self.mutated and (self.warned or not other.warned)
 
     def effects(self) -> tuple[frozenset[str], bool]:
+        """The side effects alone, to compare two outcomes' effects exactly."""
         return self.mutated, self.warned
 
 
@@ -206,6 +207,7 @@ def _numeric(value: Any) -> bool:
 
 
 def _number(value: Any) -> bool:
+    """An int or float, numpy's included (np.float64 is no worse an answer than float)."""
     return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
