@@ -22,6 +22,7 @@ can run it.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import subprocess
@@ -35,7 +36,9 @@ SYSTEM_BWRAP = ("/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap")
 SANDBOX_UID = 65534                # the factory's uid inside the sandbox ("nobody")
 RUNTIME_INSIDE = "/grader-runtime"  # where the factory's modules appear inside
 SYSTEM_FOLDERS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin")
-SCRATCH_MOUNTS = ("/work", "/submission")   # mount points each worker covers with a tmpfs
+COVERED_BY_WORKERS = ("/tmp", "/dev/shm")    # each worker mounts a tmpfs of its own there
+PARKING = "/grader-runtime/python"
+REBIND_VARIABLE = "CALCGRADER_REBIND"
 
 
 def find_bwrap() -> Path | None:
@@ -111,8 +114,9 @@ class OuterSandbox:
         """bwrap's command line running argv (a Python command) inside the sandbox."""
         args = [str(self.bwrap), "--unshare-all", "--unshare-cgroup-try",
                 "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-                "--die-with-parent", "--new-session", "--hostname", "sandbox"]
-        for folder in SYSTEM_FOLDERS:
+                "--die-with-parent", "--new-session", "--hostname", "sandbox",
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]   # (a venv in /tmp
+        for folder in SYSTEM_FOLDERS:                                     # is bound over it)
             path = Path(folder)
             if path.is_symlink():
                 args += ["--symlink", os.readlink(path), folder]
@@ -120,11 +124,24 @@ class OuterSandbox:
                 args += ["--ro-bind", folder, folder]
         for root in self.roots:
             args += ["--ro-bind", str(self._source(root)), str(root)]
+        for park, root in self.parked():
+            args += ["--ro-bind", str(self._source(Path(root))), park]
         args += ["--ro-bind", str(self.runtime / "grader"), f"{RUNTIME_INSIDE}/grader",
-                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
                  "--dir", "/work", "--dir", "/submission", "--chdir", "/tmp",
                  "--remount-ro", "/", *argv]
         return args
+
+    def parked(self) -> list[tuple[str, str]]:
+        """(parking place, root) for each Python root under a folder that every worker
+        covers with a tmpfs of its own (a venv in /tmp): the worker binds it back from
+        the parking place (grader/namespaces.py reads REBIND_VARIABLE)."""
+        covered = [Path(folder) for folder in COVERED_BY_WORKERS]
+        return [(f"{PARKING}/{index}", str(root)) for index, root in enumerate(self.roots)
+                if any(folder in root.parents for folder in covered)]
+
+    def environment(self) -> dict[str, str]:
+        """What the factory must know of its sandbox: the parked Python roots."""
+        return {REBIND_VARIABLE: json.dumps(self.parked())}
 
     def python(self) -> str:
         """This Python's executable, as the sandbox sees it (the same path)."""

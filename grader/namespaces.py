@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import json
 import os
 import signal
 import stat
@@ -62,6 +63,15 @@ def enter_fresh_namespaces() -> None:
         if os.path.isdir(target):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
     _mount("tmpfs", SUBMISSION, "tmpfs", MS_NOSUID | MS_NODEV, "size=80m,mode=0755")
+    bind_back_python()
+
+
+def bind_back_python() -> None:
+    """A Python installation (a venv) under /tmp, now covered by the worker's own tmpfs,
+    is bound back read-only from where the sandbox parked it (grader/bwrap.py)."""
+    for park, root in json.loads(os.environ.get("CALCGRADER_REBIND") or "[]"):
+        os.makedirs(root, mode=0o755, exist_ok=True)
+        _mount(park, root, None, MS_BIND | MS_REC)   # read-only, as the parked mount is
 
 
 def _write(path: str, text: str) -> None:

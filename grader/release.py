@@ -163,11 +163,15 @@ def in_learning_order(points: dict[str, float]) -> dict[str, float]:
 # --------------------------------------------------------------------- packaging
 
 def kit_settings(kit: Path) -> dict:
-    """The kit's pyproject.toml as a dict (Python 3.11+: tomllib)."""
+    """The kit's pyproject.toml as a dict (tomllib; on Python 3.10 its backport tomli)."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
-        raise BuildProblem("building a release needs Python 3.11 or newer (tomllib)") from None
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError:
+            raise BuildProblem("building a release on Python 3.10 needs tomli "
+                               "(pip install tomli)") from None
     return tomllib.loads((kit / "pyproject.toml").read_text())
 
 

@@ -339,7 +339,8 @@ class WorkerFactory:
             outer = bwrap.OuterSandbox(bwrap.find_bwrap(), self.runtime, sandbox_uid())
             argv[3] = bwrap.RUNTIME_INSIDE
             command, preexec = outer.command([sys.executable, *argv]), outer.preexec()
-            environment.update({"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"})
+            environment.update({"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib",
+                                **outer.environment()})
         else:
             command = [sys.executable, *argv]
         self.process = subprocess.Popen(

@@ -36,11 +36,8 @@ from grader.release import (
     build_release,
     check_learner_grader,
 )
-from grader.sandbox import closed_directories, processes_of
+from grader.sandbox import processes_of
 from grader.stubs import BEGIN, END
-
-pytestmark = pytest.mark.skipif(sys.version_info < (3, 11),
-                                reason="building the packages reads pyproject.toml with tomllib")
 
 KIT = Path(__file__).resolve().parents[2]
 INSTRUCTOR_ONLY = ("solutions", "tests/hidden", "tests/misconceptions", "tests/alternatives")
@@ -494,9 +491,9 @@ def test_a_hostile_submission_loses_points_in_bounded_time_and_leaves_nothing(au
     printed = (root / "results" / "feedback.md").read_text()
     uids = {int(uid) for uid in re.findall(r"^uid (\d+)$", printed, re.MULTILINE)}
     assert uids and all(not processes_of(uid) for uid in uids if uid != 0)
-    if os.geteuid() == 0 and not closed_directories():    # the worker has a uid of its own
+    if os.geteuid() == 0:                   # learner code never runs as root
         assert 0 not in uids
-        assert "opened" not in printed and printed.count("refused PermissionError") >= 2
+        assert "opened" not in printed and printed.count("refused ") >= 2
 
 
 def test_an_ungradable_submission_still_gets_a_valid_results_json(autograder, tmp_path):
@@ -523,6 +520,4 @@ def test_the_worker_honours_the_memory_variable(autograder):
         cwd=root / "source", env={**env, gradescope.MEMORY_VARIABLE: "384"},
         capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    if int(done.stdout) != 384 << 20:
-        pytest.skip("grader/sandbox.py does not read CALCGRADER_MEMORY_MB yet (lead: see the "
-                    "platform notes), so each worker may still take 2 GiB")
+    assert int(done.stdout) == 384 << 20, "each worker may still take 2 GiB on Gradescope"
