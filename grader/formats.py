@@ -258,7 +258,7 @@ def results_json(result: GradeResult) -> dict:
         "test_output_format": "md",
         "visibility": "visible",
         "extra_data": {"student": clean(result.student), "suites": result.suites,
-                       "max_score": float(result.max_score)},
+                       "max_score": float(result.max_score), "isolation": result.isolation},
         "tests": [gradescope_test(check, number, found.get(id(check)), number_of)
                   for check, number in zip(result.checks, numbers)],
     }

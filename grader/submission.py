@@ -156,10 +156,16 @@ def changed_positions(before_args: Any, before_kwargs: dict, args: Any,
     """Indices of positional, and names of keyword, arguments whose plain value changed."""
     changed: list[int | str] = [
         index for index, (before, after) in enumerate(zip(before_args, args))
-        if not callable(before) and not _same_after(before, after)]
+        if _watched(before) and not _same_after(before, after)]
     changed += [key for key, before in before_kwargs.items()
-                if not callable(before) and not _same_after(before, kwargs.get(key))]
+                if _watched(before) and not _same_after(before, kwargs.get(key))]
     return changed
+
+
+def _watched(before: Any) -> bool:
+    """An argument whose change counts: not a callable, nor an output file (which the
+    learner's code was given as a path to write to)."""
+    return not callable(before) and not isinstance(before, figures.OutputFile)
 
 
 def argument_name(qualname: str, position: int | str) -> str:
