@@ -29,7 +29,7 @@ Why not mutmut or cosmic-ray (both well kept, on PyPI; their docs were read for 
   operator for every other; neither knows reductions, axes, dropped copies or swapped
   arguments, the mistakes this course's learners make.
 
-So the generator is ours and small (about 250 lines on the `ast` module, one subtle
+So the generator is ours and small (about 260 lines of code on the `ast` module, one subtle
 replacement per site, as mutmut does: `<` -> `<=`, n -> n + 1), and the runner is `batch`.
 """
 

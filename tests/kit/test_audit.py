@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.audit import EQUIVALENTS, load_equivalents, report_text, run_audit
+from grader.audit import EQUIVALENTS, load_equivalents, report_text, run_audit, summary_text
 from grader.mutants import OPERATORS, generate, solution_lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +56,7 @@ def test_reviewed_equivalents_name_current_mutants_with_reasons():
 @pytest.mark.slow
 def test_suites_kill_every_mutant_not_reviewed_as_equivalent(tmp_path):
     audit = run_audit(tmp_path / "audit", jobs=min(2, os.cpu_count() or 1))
+    print(summary_text(audit))          # shown with -s
     assert audit.passed and audit.score == 1.0, report_text(audit)
     assert not audit.killed_but_listed, "listed as equivalent, yet killed: " \
         f"{audit.killed_but_listed}"
