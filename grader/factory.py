@@ -40,7 +40,7 @@ import time
 
 from grader import namespaces
 
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 CHANNEL_FDS = (3, 4)               # the worker's read and write ends, as worker.main expects
 
 
@@ -182,21 +182,72 @@ class Factory:
         os._exit(0)
 
 
-def kill_uid(uid: int, rounds: int = 5) -> None:
-    """SIGKILL every process of uid: a forked child takes the uid and calls kill(-1)."""
+def kill_uid(uid: int, rounds: int = 200) -> None:
+    """SIGKILL every process of uid, as root, without ever becoming uid.
+
+    (A helper that takes the uid to call kill(-1) can itself be stopped by the learner's
+    processes between setuid and kill, and then waited for forever.) Each round stops
+    every process found with the uid among its ids (a stopped process cannot fork), then
+    kills them; rounds go on until one finds none. RLIMIT_NPROC bounds what may appear
+    meanwhile. Then its keyrings are cleared (keys outlive processes)."""
     for _ in range(rounds):
-        child = os.fork()
-        if child == 0:
-            try:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(child, 0)
-        if not any(owner == uid for owner in process_owners()):
+        found = processes_with_uid(uid)
+        if not found:
+            break
+        for number in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in found:
+                try:
+                    os.kill(pid, number)
+                except (ProcessLookupError, PermissionError):
+                    pass
+    clear_keyrings_of(uid)
+
+
+def processes_with_uid(uid: int) -> list[int]:
+    """Live processes with uid as their real, effective, saved or file-system uid (read
+    from /proc/PID/status, which a process cannot hide by becoming non-dumpable)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+        except OSError:
+            continue
+        if fields.get("State", "").strip()[:1] in ("Z", "X"):
+            continue
+        if str(uid) in fields.get("Uid", "").split():
+            found.append(int(entry))
+    return found
+
+
+KEYCTL, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = 250, 7, -4, -5
+
+
+def clear_keyrings_of(uid: int) -> None:
+    """Empty uid's user keyrings, which the kernel keeps after its last process (what one
+    student stored there, the next could read). Only once uid has no process left, so no
+    learner code can stop the helper that takes the uid; it is waited for with a deadline."""
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            libc = ctypes.CDLL(None, use_errno=True)
+            for keyring in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+                libc.syscall(ctypes.c_long(KEYCTL), ctypes.c_long(KEYCTL_CLEAR),
+                             ctypes.c_long(keyring))
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if os.waitpid(child, os.WNOHANG)[0] == child:
             return
+        time.sleep(0.005)
+    os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
 
 
 SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue",
@@ -288,20 +339,6 @@ def remove_ipc_of(uid: int) -> None:
                     getattr(libc, call)(number, IPC_RMID, None)
 
 
-def process_owners() -> list[int]:
-    owners = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        continue
-                owners.append(os.stat(f"/proc/{entry}").st_uid)
-            except OSError:
-                continue
-    return owners
-
-
 def children_of(parent: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
@@ -364,12 +401,16 @@ def become_worker(request: dict, fds: list[int]) -> None:
         apply_limits(request["limits"], request.get("uid") is not None)
         uid = request.get("uid")
         if uid is not None:
+            # its own SysV/POSIX IPC and an empty network, where the kernel lets root unshare
+            ctypes.CDLL(None, use_errno=True).unshare(namespaces.CLONE_NEWIPC
+                                                      | namespaces.CLONE_NEWNET)
             os.setgroups([])
             os.setgid(int(uid))
             os.setuid(int(uid))
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # dies with the factory (after setuid,
         if os.getppid() != factory:               # which clears it); already gone: stop
             return
+        prctl(PR_SET_NO_NEW_PRIVS, 1)             # no setuid program gives privileges back
         from grader import worker
         worker.main([str(CHANNEL_FDS[0]), str(CHANNEL_FDS[1]), request["submission"]])
     except BaseException as exc:  # noqa: BLE001 - report why this worker could not start

@@ -15,6 +15,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from grader.contract import MODULES
@@ -280,7 +281,9 @@ def gradescope_test(check: CheckResult, number: str, diagnosis: Diagnosis | None
         "score": float(check.score),
         "max_score": float(check.max_score),
         "status": "passed" if check.passed else "failed",
-        "output": md_check_feedback(check, others, diagnosis.subject if diagnosis else ""),
+        # a hidden check's own message: results.json hides it until grades are published
+        "output": md_check_feedback(replace(check, message=check.detail or check.message),
+                                    others, diagnosis.subject if diagnosis else ""),
         "visibility": VISIBILITY.get(check.suite, "after_published"),
         "tags": [check.module],
         "extra_data": extra,

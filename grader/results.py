@@ -39,6 +39,7 @@ class CheckResult:
     kind: str = ""            # "" | "check" | "not-implemented" | "timeout" | ...
     description: str = ""     # what was expected, in words (the docstring's body)
     misconception: Misconception | None = None
+    detail: str = ""          # a hidden check's own message, kept for after publication
 
     @property
     def function(self) -> str:

@@ -162,6 +162,21 @@ def _catalogue_and_reference(kit: Path) -> tuple[list, dict] | None:
     return None if problems else (load_catalogue(catalogue), reference)
 
 
+# A hidden check's message may carry what learner code made of the hidden inputs (its
+# return values, its exception text, its exit code): the feedback shows these words
+# instead, and results.json keeps the message for after grades are published.
+WITHHELD = {
+    "check": "the result does not meet this hidden check (what came back is shown once "
+             "grades are published)",
+    "raised": "your code raised an exception on this hidden check's inputs (its message is "
+              "shown once grades are published)",
+    "bad-return": "your code returned something other than numbers or arrays on this hidden "
+                  "check (details once grades are published)",
+    "crashed": "the worker running your code stopped during this hidden check (details once "
+               "grades are published)",
+}
+
+
 def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> list:
     """CheckResults in run order, each failed check matched against the catalogue."""
     results = []
@@ -169,9 +184,12 @@ def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> 
         recognised = None
         if not record.passed and record.kind == "check" and recogniser:
             recognised = recogniser.recognise(record.calls)
+        message, detail = record.message, ""
+        if record.suite == "hidden" and record.kind in WITHHELD:
+            message, detail = WITHHELD[record.kind], record.message
         results.append(CheckResult(
             number=number, name=record.name, module=record.module, suite=record.suite,
             score=record.points if record.passed else 0.0, max_score=record.points,
-            passed=record.passed, message=record.message, kind=record.kind,
-            description=record.description, misconception=recognised))
+            passed=record.passed, message=message, kind=record.kind,
+            description=record.description, misconception=recognised, detail=detail))
     return results

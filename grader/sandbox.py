@@ -145,8 +145,16 @@ def sandbox_uid() -> int | None:
 
 
 def worker_uid() -> int | None:
-    """The uid a worker switches to itself (uid isolation only), else None."""
-    return sandbox_uid() if isolation() == "uid" else None
+    """A uid for one student's workers to switch to (uid isolation only), else None: one
+    per student, of 256 this grading process cycles through (UID_BASE + pid * 256 + n),
+    so whatever the kernel keeps per uid is never the next student's."""
+    if isolation() != "uid" or os.geteuid() != 0:
+        return None
+    _STUDENTS[0] += 1
+    return UID_BASE + (os.getpid() << 8) + _STUDENTS[0] % 256
+
+
+_STUDENTS = [0]
 
 
 def isolation_description(mode: str) -> str:

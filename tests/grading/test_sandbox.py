@@ -635,3 +635,205 @@ def test_the_factory_goes_into_a_cgroup_with_memory_and_pids_limits(tmp_path):
     assert (parent / "cgroup.subtree_control").read_text() == "+memory +pids"
     (parent / "cgroup.controllers").write_text("cpu io\n")
     assert sandbox.confine_in_cgroup(4243, 1 << 30, root=tmp_path) is None
+
+
+# ----------------------------------------------------------------------- the white-box review
+
+STOP_THE_KILLER = """
+def _stop_the_killer():
+    import ctypes, os, time
+    print("MARKER", os.environ.get("CALCGRADER_WORKER"), flush=True)
+    until = time.time() + 45               # bounded, so a failing test leaves nothing for long
+    mine = {os.getpid()}
+    go_read, go_write = os.pipe()
+    for n in range(6):
+        pid = os.fork()
+        if pid == 0:
+            os.close(go_write)
+            mine = {int(p) for p in os.read(go_read, 256).split()}
+            os.setsid()
+            libc = ctypes.CDLL(None, use_errno=True)
+            try:
+                fd = os.open("/proc/sys/kernel/ns_last_pid", os.O_RDONLY)
+            except OSError:
+                os._exit(0)
+            while time.time() < until:
+                try:
+                    target = int(os.pread(fd, 16, 0)) + n % 3
+                except (OSError, ValueError):
+                    break
+                if target not in mine and libc.kill(target, 19) == 0:    # SIGSTOP
+                    while time.time() < until:
+                        time.sleep(1)
+            os._exit(0)
+        mine.add(pid)
+    for _ in range(6):
+        os.write(go_write, " ".join(map(str, mine)).encode().ljust(256))
+    time.sleep(0.3)
+    os._exit(1)                             # a crash: the grader has the worker killed
+
+
+def mse(y_pred, y):
+    _stop_the_killer()
+
+
+def mse_gradient(X, w, y):
+    _stop_the_killer()
+"""
+
+
+def live_processes_with(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "environ").read_bytes():
+                    state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if state not in "ZX":
+                        found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_stopping_the_factorys_killer_neither_stalls_the_grade_nor_lets_anything_survive(
+        mode, tmp_path):
+    """Learner processes that leave the worker's session and SIGSTOP every new pid (the
+    helper that used to take the learner's uid to kill it among them): the grade ends
+    within its budget and none of them outlives it. (uid isolation used to wait forever
+    for a stopped killer; its processes outlived the grade.)"""
+    folder = submission_with(tmp_path, "stopper", {"losses": STOP_THE_KILLER})
+    started = time.monotonic()
+    graded = grade_here(folder, tmp_path / "out")["result"]
+    assert time.monotonic() - started < 60
+    markers = set(re.findall(r"^MARKER (\S+)$", graded.output, re.M)) - {"None"}
+    assert markers, graded.output[:300]
+    left = [pid for marker in markers for pid in live_processes_with(f"={marker}")]
+    for pid in left:
+        os.kill(pid, 9)
+    assert left == []
+
+
+PLANT_KEY = """
+def _plant(secret):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    data = secret.encode()
+    libc.syscall(ctypes.c_long(248), b"user", b"calcgrader-leak-@TOKEN@", data,
+                 ctypes.c_size_t(len(data)), ctypes.c_long(-4))   # add_key, user keyring
+    class Attr(ctypes.Structure):
+        _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long),
+                    ("msgsize", ctypes.c_long), ("curmsgs", ctypes.c_long),
+                    ("pad", ctypes.c_long * 4)]
+    attr = Attr(0, 4, 256, 0)
+    queue = libc.mq_open(b"/leak-@TOKEN@", 0o102, 0o600, ctypes.byref(attr))
+    if queue >= 0:
+        libc.mq_send(queue, data, ctypes.c_size_t(len(data)), 0)
+        libc.mq_close(queue)
+
+
+_real_mse = mse
+
+
+def mse(y_pred, y):
+    _plant("SECRET-@TOKEN@ %r" % (list(y_pred)[:3],))
+    return _real_mse(y_pred, y)
+"""
+HARVEST_KEY = """
+def mse(y_pred, y):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    found = []
+    key = libc.syscall(ctypes.c_long(250), ctypes.c_long(10), ctypes.c_long(-4), b"user",
+                       b"calcgrader-leak-@TOKEN@", ctypes.c_long(0))    # KEYCTL_SEARCH
+    if key >= 0:
+        found.append("key")
+    if libc.mq_open(b"/leak-@TOKEN@", 0o4000) >= 0:
+        found.append("queue")
+    raise RuntimeError("found %r" % found)
+"""
+
+
+def test_keyrings_and_posix_queues_do_not_carry_from_one_student_to_the_next(mode, tmp_path):
+    """Student A stores what its mse was passed (hidden inputs included) in its user
+    keyring and a POSIX message queue; student B, graded next by the same process, finds
+    neither."""
+    token = uuid.uuid4().hex[:10]
+    planter = submission_with(tmp_path, "alice", {"losses": PLANT_KEY}, TOKEN=token)
+    reader = submission_with(tmp_path, "bob", {"losses": HARVEST_KEY}, TOKEN=token)
+    grade_here(planter, tmp_path / "a", suites="all")
+    second = grade_here(reader, tmp_path / "b")["result"]
+    messages = [c.message for c in second.checks if c.name.startswith("mse") and not c.passed]
+    assert messages and all("found []" in m for m in messages), messages[:2]
+
+
+TELL_INPUTS = """
+def mse(y_pred, y):
+    import numpy as np
+    raise ValueError("inputs were %s" % (list(np.round(np.ravel(y_pred), 6)),))
+"""
+
+
+def test_learner_text_on_hidden_inputs_stays_out_of_the_feedback(mode, tmp_path):
+    """An exception whose message carries the hidden check's inputs: feedback.md, .html,
+    grade.json's messages and results.json's visible parts show the grader's words for
+    hidden checks; the message itself waits in results.json's after-published tests."""
+    out = tmp_path / "out"
+    folder = submission_with(tmp_path, "teller", {"losses": TELL_INPUTS})
+    grade_here(folder, out, suites="all")
+    results = json.loads((out / "results.json").read_text())
+    hidden = [t for t in results["tests"] if t["visibility"] == "after_published"
+              and t["name"].startswith("mse")]
+    leaked = {m for t in hidden for m in re.findall(r"inputs were \[[^\]]*\]", t["output"])}
+    assert leaked, "the hidden checks' own messages are kept for after publication"
+    visible = [(out / "feedback.md").read_text(), (out / "feedback.html").read_text(),
+               results["output"], json.dumps([t for t in results["tests"]
+                                              if t["visibility"] == "visible"]),
+               json.dumps([c["message"] for c in
+                           json.loads((out / "grade.json").read_text())["checks"]])]
+    for text in leaked:
+        assert not any(text in page for page in visible), text
+
+
+@pytest.mark.skipif(not ROOT, reason="uid isolation exists only for a root grader")
+def test_the_factory_never_takes_a_uid_that_still_has_processes(monkeypatch, tmp_path):
+    """kill_uid stops and kills a uid's processes as root; the helper that clears the
+    uid's keyrings takes the uid only once none of its processes is left (a helper that
+    took it earlier could be stopped by them, and waited for forever)."""
+    from grader import factory
+    uid = 299_000 + os.getpid() % 500
+    children = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                os.setsid()
+                if os.fork() == 0:          # a grandchild in a session of its own
+                    time.sleep(60)
+                time.sleep(60)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    deadline = time.monotonic() + 10
+    while len(factory.processes_with_uid(uid)) < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = tmp_path / "taken.jsonl"            # the helper is a forked child: it writes here
+    real_setuid = os.setuid
+
+    def watching_setuid(value):
+        with open(log, "a") as handle:
+            handle.write(json.dumps(factory.processes_with_uid(value)) + "\n")
+        real_setuid(value)
+    monkeypatch.setattr(factory.os, "setuid", watching_setuid)
+    factory.kill_uid(uid)
+    monkeypatch.undo()
+    for pid in children:
+        os.waitpid(pid, 0)
+    assert factory.processes_with_uid(uid) == []
+    taken = [json.loads(line) for line in log.read_text().splitlines()]
+    assert taken and all(found == [] for found in taken), taken
