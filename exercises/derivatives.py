@@ -26,7 +26,7 @@ def forward_difference(f: Callable, x: float | np.ndarray, h: float = 1e-5) -> f
       Its error is O(h): first-order accurate.
     """
     # TODO: Return the forward-difference estimate of f'(x).
-    # HINT: one line, straight from the limit definition with a finite h.
+    # HINT: straight from the limit definition, with a finite h.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -44,7 +44,7 @@ def central_difference(f: Callable, x: float | np.ndarray, h: float = 1e-5) -> f
       The O(h) terms of the two Taylor expansions cancel, so its error is O(h**2).
     """
     # TODO: Return the central-difference estimate of f'(x).
-    # HINT: one line; the two points x - h and x + h are 2 * h apart.
+    # HINT: the two points x - h and x + h are 2 * h apart.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -55,7 +55,9 @@ def second_derivative(f: Callable, x: float | np.ndarray, h: float = 1e-4) -> fl
     Inputs:
     - f: callable taking x (a float, or an array on which it acts elementwise).
     - x: float, or array of any shape.
-    - h: step size; larger than for first derivatives because round-off grows like eps / h**2.
+    - h: step size, 1e-4 when not given (keep this default: the checks call
+      second_derivative(f, x) and expect h = 1e-4). It is larger than for first
+      derivatives because round-off grows like eps / h**2.
 
     Returns:
     - (f(x + h) - 2 * f(x) + f(x - h)) / h**2: a float, or an array shaped like x.
@@ -67,16 +69,21 @@ def second_derivative(f: Callable, x: float | np.ndarray, h: float = 1e-4) -> fl
 
 
 def polynomial_derivative(coeffs: np.ndarray) -> np.ndarray:
-    """Differentiate a polynomial given by its coefficients.
+    """Differentiate the polynomial p(x) = coeffs[0] + coeffs[1] * x + coeffs[2] * x**2 + ...
+
+    Careful: coeffs[k] multiplies x**k, lowest power first. numpy's np.polyder and
+    np.polyval use the reverse order (highest power first), so they do not fit here.
 
     Inputs:
-    - coeffs: array of shape (m,), m >= 1; coeffs[k] multiplies x**k.
+    - coeffs: array of shape (m,), m >= 1; coeffs[k] multiplies x**k (not modified).
 
     Returns:
-    - array of shape (max(m - 1, 1),): the coefficients of p'(x), since
-      d/dx coeffs[k] * x**k = k * coeffs[k] * x**(k - 1). A constant's derivative is [0.0].
+    - array of shape (max(m - 1, 1),): the coefficients of p'(x) in the same order (entry
+      k multiplies x**k). A constant's derivative is [0.0].
     """
-    # TODO: Return the coefficients of the derivative as a float array.
-    # HINT: np.arange gives the powers k; drop the constant term. Ours is 4 lines.
+    # TODO: Differentiate p term by term and return the coefficients of p' as a float array.
+    # HINT: differentiate one term coeffs[k] * x**k: which power of x does it land on, so at
+    # which index? np.arange gives the powers. Check: evaluate your p' at a few x and compare
+    # with central_difference of p.
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -43,7 +43,8 @@ def numerical_jacobian(f: Callable, x: np.ndarray, h: float = 1e-5) -> np.ndarra
       difference of f along e_j.
     """
     # TODO: Build J one column at a time: column j is how every output moves with x_j.
-    # HINT: np.atleast_1d(f(...)) gives the outputs as an array; ours is 8 lines.
+    # HINT: np.atleast_1d(f(...)) gives the outputs as an array; np.stack(columns, axis=1)
+    # puts the columns side by side.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -59,6 +60,10 @@ def numerical_hessian(f: Callable, x: np.ndarray, h: float = 1e-4) -> np.ndarray
     Returns:
     - H: symmetric array of shape (n, n), H[i, j] = d^2 f / (dx_i dx_j), from
       (f(x+h e_i+h e_j) - f(x+h e_i-h e_j) - f(x-h e_i+h e_j) + f(x-h e_i-h e_j)) / (4 h^2).
+      On the diagonal (i == j) this same formula is the second difference of
+      second_derivative with step 2h, (f(x+2h e_i) - 2 f(x) + f(x-2h e_i)) / (2h)^2: that is
+      intended. The three-point second difference with step h on the diagonal is accepted
+      too; any formula whose error shrinks with h passes.
     """
     # TODO: Fill H with the four-point mixed central difference for every (i, j).
     # HINT: compute the upper triangle and mirror it, so H is exactly symmetric.

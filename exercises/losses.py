@@ -21,22 +21,25 @@ def mse(y_pred: np.ndarray, y: np.ndarray) -> float:
     - float: mean((y_pred - y)**2).
     """
     # TODO: Average the squared residuals.
-    # HINT: one line with np.mean.
+    # HINT: np.mean averages over all entries.
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
 def mse_gradient(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Gradient of mse(X @ w, y) with respect to w.
+    """Gradient of the loss mse(X @ w, y) with respect to the weights w.
 
     Inputs:
     - X: array of shape (n, d); w: array of shape (d,); y: array of shape (n,).
 
     Returns:
-    - array of shape (d,): (2 / n) * X.T @ (X @ w - y).
+    - array of shape (d,): entry j is the partial derivative of mse(X @ w, y) with
+      respect to w[j].
     """
-    # TODO: Differentiate the mean of squared residuals with the chain rule.
-    # HINT: the 2 comes from the square, the 1 / n from the mean.
+    # TODO: Differentiate mean((X @ w - y)**2) with respect to w.
+    # HINT: the chain rule through the residual r = X @ w - y; the derivative of a mean is
+    # the mean of the derivatives. Do it for one w[j] first, then write it for all j with
+    # one matrix product. Check it with your check_gradient.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -53,7 +56,7 @@ def binary_cross_entropy(p: np.ndarray, y: np.ndarray, eps: float = 1e-12) -> fl
     - float: -mean(y * log(q) + (1 - y) * log(1 - q)) with q = clip(p, eps, 1 - eps).
     """
     # TODO: Clip p, then average the negative log-likelihood.
-    # HINT: np.clip, np.log, np.mean; ours is 2 lines.
+    # HINT: np.clip, np.log, np.mean.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -75,15 +78,18 @@ def logistic_loss(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
 
 
 def logistic_gradient(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Gradient of logistic_loss with respect to w.
+    """Gradient of the loss logistic_loss(X, w, y) with respect to the weights w.
 
     Inputs:
     - X: array of shape (n, d); w: array of shape (d,); y: array of shape (n,).
 
     Returns:
-    - array of shape (d,): (1 / n) * X.T @ (sigmoid(X @ w) - y).
+    - array of shape (d,): entry j is the partial derivative of logistic_loss(X, w, y) with
+      respect to w[j]; finite for abs(X @ w) up to 1e4.
     """
-    # TODO: d/dz log(1 + exp(z)) = sigmoid(z); apply the chain rule through z = X @ w.
-    # HINT: reuse sigmoid from chain_rule; one line after n.
+    # TODO: Differentiate mean(log(1 + exp(z)) - y * z), z = X @ w, with respect to w.
+    # HINT: the chain rule through z = X @ w: first the derivative of one term with respect
+    # to its own z_i (you will meet your sigmoid: reuse it, it never overflows), then how
+    # z moves with w, then the mean. Check it with your check_gradient.
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -26,7 +26,8 @@ def classify_critical_point(hessian: np.ndarray, tol: float = 1e-8) -> str:
       > tol and some < -tol, otherwise "degenerate" (the second-order test cannot tell).
     """
     # TODO: Compute the eigenvalues and apply the second-order test.
-    # HINT: np.linalg.eigvalsh; ours is 8 lines.
+    # HINT: np.linalg.eigvalsh gives the eigenvalues of a symmetric matrix; np.all and
+    # np.any test them all at once.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -41,10 +42,15 @@ def multi_start_minimize(loss_fn: Callable, grad_fn: Callable, starts: np.ndarra
     - lr: learning rate; max_steps: the most updates per run.
 
     Returns:
-    - (best_w, best_loss): the final weights, shape (n,), of the run whose final loss is
-      lowest, and that loss as a float.
+    - (best_w, best_loss): the final weights, shape (n,), of the run whose final loss
+      (the last entry of its losses) is lowest, and that loss as a float.
+      Ties: among runs with equal final losses, the first in the order of starts wins.
+      NaN: a run whose final loss is nan never wins over a run that ended on a number
+      (inf included); only when every run ends on nan is the first run returned.
+      Careful: np.argmin and Python's min treat nan differently from this.
     """
     # TODO: Call gradient_descent from each row of starts; keep the lowest final loss.
-    # HINT: a run's final loss is the last entry of its losses list.
+    # HINT: a run's final loss is the last entry of its losses list. Compare with <, which
+    # keeps the first of equal losses, and decide what a nan must never do.
     # YOUR CODE HERE
     raise NotImplementedError()

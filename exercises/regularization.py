@@ -21,22 +21,23 @@ def l2_penalty(w: np.ndarray, lam: float) -> float:
     - float: lam * sum(w**2).
     """
     # TODO: Return lam times the squared Euclidean norm of w.
-    # HINT: one line.
+    # HINT: np.sum of the squares.
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
 def l2_gradient(w: np.ndarray, lam: float) -> np.ndarray:
-    """Gradient of the L2 penalty.
+    """Gradient of the L2 penalty l2_penalty(w, lam) with respect to w.
 
     Inputs:
-    - w: array of shape (d,); lam: penalty strength.
+    - w: array of shape (d,) (not modified); lam: penalty strength.
 
     Returns:
-    - array of shape (d,): 2 * lam * w (d/dw_i of lam * w_i**2 is 2 * lam * w_i).
+    - a new array of shape (d,): entry i is the partial derivative of lam * sum(w**2) with
+      respect to w[i].
     """
-    # TODO: Differentiate lam * sum(w**2) with respect to each w_i.
-    # HINT: one line; return a new array.
+    # TODO: Differentiate lam * sum(w**2) with respect to each w[i].
+    # HINT: only one term of the sum depends on w[i]. Check with your check_gradient.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -51,23 +52,25 @@ def l1_penalty(w: np.ndarray, lam: float) -> float:
     - float: lam * sum(abs(w)).
     """
     # TODO: Return lam times the sum of absolute values.
-    # HINT: one line.
+    # HINT: np.abs and np.sum.
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
 def l1_subgradient(w: np.ndarray, lam: float) -> np.ndarray:
-    """A subgradient of the L1 penalty.
+    """A subgradient of the L1 penalty l1_penalty(w, lam) with respect to w.
 
     Inputs:
-    - w: array of shape (d,); lam: penalty strength.
+    - w: array of shape (d,) (not modified); lam: penalty strength.
 
     Returns:
-    - array of shape (d,): lam * sign(w), with 0 where w == 0 (|w| has a kink there;
-      0 is the subgradient that lets sparse weights stay at zero).
+    - a new array of shape (d,): where w[i] != 0, the partial derivative of
+      lam * sum(abs(w)) with respect to w[i]; where w[i] == 0 (the kink of abs, which has
+      no derivative there), exactly 0, the subgradient that lets sparse weights stay at 0.
     """
-    # TODO: Return lam times the sign of each weight.
-    # HINT: np.sign already gives 0 at 0.
+    # TODO: Differentiate lam * abs(w[i]) on each side of 0, and return 0 at w[i] == 0.
+    # HINT: sketch abs(t): what is its slope for t > 0, and for t < 0? Away from 0, compare
+    # with central differences of your l1_penalty.
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -82,39 +85,42 @@ def ridge_loss(X: np.ndarray, w: np.ndarray, y: np.ndarray, lam: float) -> float
     - float: mse(X @ w, y) + l2_penalty(w, lam).
     """
     # TODO: Add the data term and the penalty.
-    # HINT: reuse mse and l2_penalty; one line.
+    # HINT: reuse mse and l2_penalty.
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
 def ridge_gradient(X: np.ndarray, w: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """Gradient of ridge_loss with respect to w.
+    """Gradient of the loss ridge_loss(X, w, y, lam) with respect to the weights w.
 
     Inputs:
     - X: array of shape (n, d); w: array of shape (d,); y: array of shape (n,); lam >= 0.
 
     Returns:
-    - array of shape (d,): (2 / n) * X.T @ (X @ w - y) + 2 * lam * w.
+    - array of shape (d,): entry j is the partial derivative of ridge_loss with respect
+      to w[j].
     """
-    # TODO: The gradient of a sum is the sum of the gradients.
-    # HINT: reuse mse_gradient and l2_gradient; one line.
+    # TODO: Differentiate mse(X @ w, y) + l2_penalty(w, lam) with respect to w.
+    # HINT: the gradient of a sum is the sum of the gradients: reuse mse_gradient and
+    # l2_gradient.
     # YOUR CODE HERE
     raise NotImplementedError()
 
 
 def ridge_closed_form(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """The exact minimiser of ridge_loss.
-
-    Setting ridge_gradient to zero gives (2 / n) X^T (X w - y) + 2 lam w = 0, that is
-    (X^T X + n lam I) w = X^T y.
+    """The exact minimiser of ridge_loss: the w where ridge_gradient(X, w, y, lam) is zero.
 
     Inputs:
-    - X: array of shape (n, d); y: array of shape (n,); lam >= 0 (lam > 0 if X^T X is singular).
+    - X: array of shape (n, d); y: array of shape (n,); lam >= 0 (lam > 0 if the columns of
+      X are linearly dependent, so that the minimiser is unique).
 
     Returns:
-    - w: array of shape (d,) solving (X.T @ X + n * lam * I) w = X.T @ y.
+    - w: array of shape (d,) with ridge_gradient(X, w, y, lam) equal to 0 (up to round-off).
     """
-    # TODO: Build the d x d system and solve it.
-    # HINT: np.linalg.solve is faster and more accurate than inverting the matrix.
+    # TODO: Set your ridge gradient to zero and rearrange the equation into a d x d linear
+    # system A @ w = b (what is A, what is b?); then solve it.
+    # HINT: collect the terms with w on one side; an identity matrix np.eye(d) turns a
+    # number times w into a matrix times w. np.linalg.solve is faster and more accurate than
+    # inverting A. At your answer, your ridge_gradient should be ~0: check it.
     # YOUR CODE HERE
     raise NotImplementedError()

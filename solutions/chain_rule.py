@@ -1,8 +1,8 @@
 """The chain rule and backpropagation through a small network.
 
-If y = g(x) and L = f(y), then dL/dx = f'(g(x)) * g'(x): the derivative of the outside,
-evaluated at the inside, times the derivative of the inside. Backpropagation applies it
-layer by layer, from the loss back to every parameter.
+If y = g(x) and L = f(y), the lesson's chain rule reads dL/dx = (dL/dy) * (dy/dx): how
+fast L moves with y, times how fast y moves with x. Backpropagation applies it layer by
+layer, from the loss back to every parameter.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ def sigmoid(z: float | np.ndarray) -> float | np.ndarray:
     """The logistic function 1 / (1 + exp(-z)), elementwise and overflow-free.
 
     Inputs:
-    - z: float, or array of any shape; any finite value (e.g. -1e4 or 1e4).
+    - z: float, or array of any shape; any finite value (e.g. -1e4 or 1e4). A 0-d array
+      (np.array(0.5)) or a numpy float counts as a float.
 
     Returns:
-    - float or array shaped like z, in [0, 1], computed without overflow or warnings.
+    - float or array shaped like z, in [0, 1], computed without overflow or warnings. For a
+      float z, a single number: a Python float, a numpy float or a 0-d array all count.
     """
     # TODO: Compute the sigmoid without ever taking exp of a large positive number.
     # HINT: for z < 0, 1 / (1 + exp(-z)) = exp(z) / (1 + exp(z)); exp(-abs(z)) never overflows.
@@ -32,17 +34,21 @@ def sigmoid(z: float | np.ndarray) -> float | np.ndarray:
 
 
 def sigmoid_derivative(z: float | np.ndarray) -> float | np.ndarray:
-    """The derivative of the sigmoid, sigmoid(z) * (1 - sigmoid(z)).
+    """The derivative of the sigmoid: d/dz sigmoid(z), elementwise.
 
     Inputs:
-    - z: float, or array of any shape; any finite value.
+    - z: float, or array of any shape; any finite value (e.g. -1e4 or 1e4).
 
     Returns:
-    - float or array shaped like z, in [0, 0.25], without overflow or warnings.
+    - float or array shaped like z: the slope of sigmoid at each z, finite and without
+      overflow or warnings.
     """
-    # TODO: Use the identity sigma'(z) = sigma(z) * (1 - sigma(z)).
-    # HINT: reuse sigmoid; one line.
+    # TODO: Differentiate sigmoid(z) = 1 / (1 + exp(-z)) by hand, then write the result in
+    # terms of sigmoid(z) itself, so it reuses your overflow-free sigmoid.
+    # HINT: the chain rule on (1 + exp(-z))**-1; then replace exp(-z) by what it is in terms
+    # of sigmoid(z). Check your answer against central_difference(sigmoid, z).
     ### BEGIN SOLUTION
+    # sigmoid'(z) = exp(-z) / (1 + exp(-z))**2 = sigmoid(z) * (1 - sigmoid(z))
     s = sigmoid(z)
     return s * (1 - s)
     ### END SOLUTION
@@ -50,19 +56,22 @@ def sigmoid_derivative(z: float | np.ndarray) -> float | np.ndarray:
 
 def chain_derivative(f_prime: Callable, g: Callable, g_prime: Callable,
                      x: float | np.ndarray) -> float | np.ndarray:
-    """The derivative of the composition f(g(x)) by the chain rule.
+    """The derivative of the composition f(g(x)) with respect to x, by the chain rule.
 
     Inputs:
-    - f_prime: the derivative f' of the outer function.
+    - f_prime: the derivative f' of the outer function f (f itself is not needed).
     - g, g_prime: the inner function and its derivative.
     - x: float, or array on which all three act elementwise.
 
     Returns:
-    - f_prime(g(x)) * g_prime(x), shaped like x.
+    - d/dx f(g(x)) at x: a float, or an array shaped like x.
     """
-    # TODO: Evaluate the outer derivative at the inner value, times the inner derivative.
-    # HINT: one line.
+    # TODO: Apply the chain rule with y = g(x): at which point must the outer derivative
+    # be evaluated?
+    # HINT: dL/dx = (dL/dy) * (dy/dx). Try it on a composition you can differentiate by
+    # hand, e.g. (3x + 1)**2, and compare with central_difference.
     ### BEGIN SOLUTION
+    # d/dx f(g(x)) = f'(g(x)) * g'(x)
     return f_prime(g(x)) * g_prime(x)
     ### END SOLUTION
 
@@ -78,12 +87,18 @@ def two_layer_net(params: dict, X: np.ndarray, y: np.ndarray) -> tuple[float, di
     - X: array of shape (n, d); y: array of shape (n,).
 
     Returns:
-    - (loss, grads): loss a float; grads a dict with the keys of params, each gradient
-      shaped like its parameter (b2 a float).
+    - (loss, grads): loss a float; grads a dict with the keys of params, where grads[key]
+      is the derivative of loss with respect to params[key], shaped like that parameter
+      (grads["b2"] a float).
     """
-    # TODO: Run the forward pass, then backpropagate dloss/dpred through each layer.
-    # HINT: dloss/dpred = 2 (pred - y) / n and d tanh(a)/da = 1 - tanh(a)**2.
+    # TODO: Run the forward pass, keeping its intermediate values; then go backwards: the
+    # derivative of the loss with respect to pred, then to w2 and b2, to hidden, through
+    # the tanh, and to W1 and b1.
+    # HINT: each step is the chain rule once; differentiate the mean and the tanh by hand.
+    # A gradient has its parameter's shape: that tells you where a transpose or a sum over
+    # the n samples goes. Check every gradient with your numerical_gradient.
     ### BEGIN SOLUTION
+    # dL/dpred = 2 (pred - y) / n; d tanh(a)/da = 1 - tanh(a)**2; then the chain rule
     W1, b1, w2, b2 = params["W1"], params["b1"], params["w2"], params["b2"]
     n = X.shape[0]
     hidden = np.tanh(X @ W1 + b1)                      # (n, k)

@@ -23,7 +23,7 @@ def gd_step(w: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
     - a new array of shape (d,): w - lr * grad.
     """
     # TODO: Step against the gradient, without changing w in place.
-    # HINT: one line; `w -= ...` would modify the caller's array.
+    # HINT: `w -= ...` would modify the caller's array; build a new one instead.
     ### BEGIN SOLUTION
     return w - lr * grad
     ### END SOLUTION
@@ -39,13 +39,17 @@ def gradient_descent(loss_fn: Callable, grad_fn: Callable, w0: np.ndarray, lr: f
     - max_steps: the most updates to make; tol: stop when norm(grad_fn(w)) < tol.
 
     Returns:
-    - (w, losses): the final weights and a list of floats. losses[0] = loss_fn(w0) and
-      losses[i] is the loss after update i, so len(losses) == updates + 1. The gradient
-      norm is checked before each update. A loss that is not finite (divergence) is
-      appended and ends the run; nothing is raised.
+    - (w, losses): the final weights, shape (d,), and a list of floats. losses[0] =
+      loss_fn(w0) and losses[i] is the loss after update i, so len(losses) == updates + 1.
+      The gradient norm is checked before each update. A loss that is not finite (inf or
+      nan: divergence) is appended and ends the run; nothing is raised. So when
+      loss_fn(w0) itself is not finite, no update is made: w is (a copy of) w0 and
+      losses == [loss_fn(w0)].
     """
-    # TODO: Loop: check the gradient norm, update w, record the loss, stop on inf/nan.
-    # HINT: np.linalg.norm and np.isfinite; ours is 10 lines.
+    # TODO: Loop: stop on a non-finite loss, check the gradient norm, update w, record the
+    # loss.
+    # HINT: np.linalg.norm and np.isfinite. Write out what happens with max_steps=0, and
+    # when the very first loss is inf.
     ### BEGIN SOLUTION
     w = np.array(w0, dtype=float)
     losses = [float(loss_fn(w))]
@@ -70,7 +74,8 @@ def momentum_descent(loss_fn: Callable, grad_fn: Callable, w0: np.ndarray, lr: f
     - as gradient_descent, plus beta in [0, 1): how much of the previous velocity is kept.
 
     Returns:
-    - (w, losses) with the same contract as gradient_descent, using the updates
+    - (w, losses) with the same contract as gradient_descent (stopping rules included:
+      no update when loss_fn(w0) is not finite), using the updates
       v = beta * v + grad_fn(w), w = w - lr * v, with v starting at zeros.
     """
     # TODO: As gradient_descent, but keep a velocity v that accumulates gradients.

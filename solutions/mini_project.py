@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradient_descent import gradient_descent
+from gradient_descent import gd_step
 from losses import logistic_gradient, logistic_loss
 from regularization import l2_gradient, l2_penalty
 
@@ -19,17 +19,23 @@ def train_logistic_regression(X: np.ndarray, y: np.ndarray, lr: float, n_steps: 
                               lam: float = 0.0) -> tuple[np.ndarray, list]:
     """Fit logistic regression with exactly n_steps gradient-descent updates.
 
+    Minimises L(w) = logistic_loss(X, w, y) + l2_penalty(w, lam) from w = zeros(d).
+
     Inputs:
     - X: array of shape (n, d); y: labels in {0, 1}, shape (n,).
     - lr: learning rate; n_steps: number of updates; lam: L2 strength (>= 0).
 
     Returns:
     - (w, losses): w of shape (d,) after n_steps updates from zeros(d); losses a list of
-      n_steps + 1 floats, the regularized loss before and after each update.
+      exactly n_steps + 1 floats, L before and after each update. Always n_steps updates:
+      no stopping rule, not even when the loss becomes inf or nan (a diverging run, e.g.
+      lr * lam > 1, keeps its non-finite losses to the end and raises nothing). That is
+      why gradient_descent, which stops at a non-finite loss, does not fit here.
     """
-    # TODO: Define the regularized loss and its gradient as functions of w, then run
-    # exactly n_steps updates from w = zeros(d).
-    # HINT: gradient_descent with tol=0.0 never stops early.
+    # TODO: Define L and its gradient as functions of w, then make exactly n_steps updates
+    # from w = zeros(d), recording L before the first update and after each one.
+    # HINT: a for loop over range(n_steps) with your gd_step; reuse logistic_loss,
+    # logistic_gradient, l2_penalty and l2_gradient.
     ### BEGIN SOLUTION
     def loss(w: np.ndarray) -> float:
         return logistic_loss(X, w, y) + l2_penalty(w, lam)
@@ -37,7 +43,12 @@ def train_logistic_regression(X: np.ndarray, y: np.ndarray, lr: float, n_steps: 
     def grad(w: np.ndarray) -> np.ndarray:
         return logistic_gradient(X, w, y) + l2_gradient(w, lam)
 
-    return gradient_descent(loss, grad, np.zeros(X.shape[1]), lr, max_steps=n_steps, tol=0.0)
+    w = np.zeros(X.shape[1])
+    losses = [float(loss(w))]
+    for _ in range(n_steps):
+        w = gd_step(w, grad(w), lr)
+        losses.append(float(loss(w)))
+    return w, losses
     ### END SOLUTION
 
 

@@ -26,7 +26,8 @@ def classify_critical_point(hessian: np.ndarray, tol: float = 1e-8) -> str:
       > tol and some < -tol, otherwise "degenerate" (the second-order test cannot tell).
     """
     # TODO: Compute the eigenvalues and apply the second-order test.
-    # HINT: np.linalg.eigvalsh; ours is 8 lines.
+    # HINT: np.linalg.eigvalsh gives the eigenvalues of a symmetric matrix; np.all and
+    # np.any test them all at once.
     ### BEGIN SOLUTION
     eigenvalues = np.linalg.eigvalsh(hessian)
     if np.all(eigenvalues > tol):
@@ -49,16 +50,20 @@ def multi_start_minimize(loss_fn: Callable, grad_fn: Callable, starts: np.ndarra
     - lr: learning rate; max_steps: the most updates per run.
 
     Returns:
-    - (best_w, best_loss): the final weights, shape (n,), of the run whose final loss is
-      lowest, and that loss as a float.
+    - (best_w, best_loss): the final weights, shape (n,), of the run whose final loss
+      (the last entry of its losses) is lowest, and that loss as a float.
+      Ties: among runs with equal final losses, the first in the order of starts wins.
+      NaN: a run whose final loss is nan never wins over a run that ended on a number
+      (inf included); only when every run ends on nan is the first run returned.
+      Careful: np.argmin and Python's min treat nan differently from this.
     """
     # TODO: Call gradient_descent from each row of starts; keep the lowest final loss.
-    # HINT: a run's final loss is the last entry of its losses list.
+    # HINT: a run's final loss is the last entry of its losses list. Compare with <, which
+    # keeps the first of equal losses, and decide what a nan must never do.
     ### BEGIN SOLUTION
-    best_w, best_loss = None, np.inf
-    for start in np.asarray(starts, dtype=float):
-        w, losses = gradient_descent(loss_fn, grad_fn, start, lr, max_steps)
-        if best_w is None or losses[-1] < best_loss:
-            best_w, best_loss = w, float(losses[-1])
-    return best_w, best_loss
+    runs = [gradient_descent(loss_fn, grad_fn, start, lr, max_steps)
+            for start in np.asarray(starts, dtype=float)]
+    # rank by (is nan, loss): a nan never beats a number; min keeps the first of equals
+    best_w, losses = min(runs, key=lambda run: (bool(np.isnan(run[1][-1])), run[1][-1]))
+    return best_w, float(losses[-1])
     ### END SOLUTION

@@ -21,7 +21,8 @@ def classify_critical_point(hessian, tol=1e-8):
 
 
 @variant("multi_start_minimize", "argmin-own-loop",
-         summary="its own descent loop per start, then np.argmin over the final losses")
+         summary="its own descent loop per start, then the first index of a stable argsort "
+                 "of the final losses (argsort puts nan last, unlike np.argmin)")
 def multi_start_minimize(loss_fn, grad_fn, starts, lr, max_steps=1000):
     finals, points = [], []
     for start in starts:
@@ -37,5 +38,5 @@ def multi_start_minimize(loss_fn, grad_fn, starts, lr, max_steps=1000):
             loss = loss_fn(w)
         finals.append(loss)
         points.append(w)
-    best = int(np.argmin(finals))
+    best = int(np.argsort(finals, kind="stable")[0])
     return points[best], finals[best]

@@ -311,6 +311,23 @@ def test_momentum_descent_stopping(submission):
     _expect_run(got, _descent(boom_loss, boom_grad, w0, 5e9, 40, 1e-8, 0.5), what)
 
 
+@pytest.mark.points(1)
+def test_momentum_descent_non_finite_start(submission):
+    """momentum_descent: a non-finite loss at w0 (inf or nan) means zero updates, [loss(w0)]"""
+    def grad_fn(w):
+        return 2.0 * w
+
+    w0 = np.array([1.5, -0.5])
+    for value in (float("inf"), float("nan")):
+        def loss_fn(w, value=value):
+            return value
+
+        what = f"momentum_descent when loss_fn(w0) is {value}"
+        got = _run(submission.gradient_descent.momentum_descent, what, loss_fn, grad_fn, w0,
+                   0.1, max_steps=20)
+        _expect_run(got, (w0, [value]), what, rtol=1e-12)
+
+
 def _armijo(loss_fn, grad_fn, w, lr, c):
     g = grad_fn(w)
     return loss_fn(w - lr * g) <= loss_fn(w) - c * lr * float(g @ g)

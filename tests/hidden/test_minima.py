@@ -136,3 +136,38 @@ def test_multi_start_matches_runs(submission):
                                          max_steps=max_steps)
         expect_close(best_w, want_w, f"{what}: best_w", rtol=1e-9, atol=1e-12)
         expect_close(best_loss, want_loss, f"{what}: best_loss", rtol=1e-9, atol=1e-12)
+
+
+def _nan_beyond(limit):
+    """(w**2 - 1)**2 + w / 4 and its gradient; the loss is nan once |w| passes limit."""
+    def loss_fn(w):
+        return float("nan") if abs(w[0]) > limit else float((w[0] ** 2 - 1) ** 2 + w[0] / 4)
+
+    def grad_fn(w):
+        return np.array([4 * w[0] * (w[0] ** 2 - 1) + 0.25])
+
+    return loss_fn, grad_fn
+
+
+@pytest.mark.points(1)
+def test_multi_start_nan_runs(submission):
+    """multi_start_minimize: nan never beats a number wherever it is; all nan gives the first run"""
+    loss_fn, grad_fn = _nan_beyond(10.0)
+    # from 4.0 and -4.5 the runs overshoot past 10 and end on nan; 0.8 ends in the right
+    # valley, -0.2 in the deeper left one, which must win wherever the nan runs are
+    want_w, want_loss = _best(loss_fn, grad_fn, np.array([[0.8], [-0.2]]), 0.05, 200)
+    for starts in ([[4.0], [0.8], [-4.5], [-0.2]], [[0.8], [4.0], [-0.2], [-4.5]]):
+        starts = np.array(starts)
+        what = f"multi_start_minimize with starts {starts.ravel().tolist()}, two ending on nan"
+        best_w, best_loss = _multi_start(submission, what, loss_fn, grad_fn, starts, 0.05,
+                                         max_steps=200)
+        expect_close(best_loss, want_loss, f"{what}: best_loss", rtol=1e-9, atol=1e-12)
+        expect_close(best_w, want_w, f"{what}: best_w", rtol=1e-9, atol=1e-12)
+    starts = np.array([[4.0], [-4.5]])
+    first_w, _ = _descent(loss_fn, grad_fn, starts[0], 0.05, 200)
+    what = "multi_start_minimize when every run ends on nan"
+    best_w, best_loss = _multi_start(submission, what, loss_fn, grad_fn, starts, 0.05,
+                                     max_steps=200)
+    expect(np.isnan(expect_float(best_loss, f"{what}: best_loss")),
+           f"{what}: best_loss came back as {best_loss}, which is not the nan runs' loss")
+    expect_close(best_w, first_w, f"{what}: best_w (the first run's)", rtol=1e-12, atol=0.0)

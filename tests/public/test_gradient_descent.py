@@ -65,6 +65,25 @@ def test_gradient_descent_reports_divergence(submission):
 
 
 @pytest.mark.points(1)
+def test_gradient_descent_non_finite_start(submission):
+    """gradient_descent: when loss_fn(w0) is already inf it makes no update
+    The loss at w0 is the first entry, and a non-finite loss ends the run: losses == [inf] and
+    w equals w0 (the gradient is never used)."""
+    def loss_fn(w):
+        return float("inf")
+
+    def grad_fn(w):
+        return 2.0 * w
+
+    w, losses = submission.gradient_descent.gradient_descent(loss_fn, grad_fn,
+                                                             np.array([3.0, -1.0]), 0.1)
+    assert len(losses) == 1 and losses[0] == float("inf"), (
+        f"expected losses == [inf] (no update after a non-finite loss), got {losses[:5]}"
+        f"{' ...' if len(losses) > 5 else ''} ({len(losses)} entries)")
+    np.testing.assert_array_equal(w, [3.0, -1.0], err_msg="with no update, w is w0")
+
+
+@pytest.mark.points(1)
 def test_momentum_descent_two_steps(submission):
     """momentum_descent: two heavy-ball steps on x**2 from 1 with lr=0.1, beta=0.9
     v = 2, w = 1 - 0.1 * 2 = 0.8; then v = 0.9 * 2 + 1.6 = 3.4, w = 0.8 - 0.34 = 0.46."""

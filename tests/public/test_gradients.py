@@ -51,3 +51,20 @@ def test_numerical_hessian_of_quadratic(submission):
     got = submission.gradients.numerical_hessian(f, np.array([1.0, -1.0]))
     assert np.shape(got) == (2, 2), f"expected shape (2, 2), got {np.shape(got)}"
     np.testing.assert_allclose(got, [[2.0, 3.0], [3.0, 4.0]], rtol=0, atol=1e-4)
+
+
+@pytest.mark.points(1)
+def test_numerical_hessian_diagonal_of_a_curved_function(submission):
+    """numerical_hessian: diagonal entries are second derivatives, with step h or 2h
+    f = cos(x0) + exp(x1) + x0 * x1 at (0.5, -0.3) has Hessian [[-cos(0.5), 1], [1, exp(-0.3)]].
+    The four-point formula with i == j is the second difference with step 2h, as intended; the
+    three-point one with step h on the diagonal is just as good, and so is any formula whose
+    error shrinks with h (first-order ones too): within 1e-2 here, not off by a factor."""
+    def f(x):
+        return np.cos(x[0]) + np.exp(x[1]) + x[0] * x[1]
+
+    got = submission.gradients.numerical_hessian(f, np.array([0.5, -0.3]))
+    assert np.shape(got) == (2, 2), f"expected shape (2, 2), got {np.shape(got)}"
+    # 100 times a first-order formula's truncation h * (3rd derivative) <= 1e-4, plus round-off
+    np.testing.assert_allclose(got, [[-np.cos(0.5), 1.0], [1.0, np.exp(-0.3)]], rtol=0,
+                               atol=1e-2, err_msg="the Hessian of cos(x0) + exp(x1) + x0 * x1")

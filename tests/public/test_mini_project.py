@@ -40,6 +40,20 @@ def test_train_logistic_regression_includes_penalty(submission):
 
 
 @pytest.mark.points(1)
+def test_train_logistic_regression_keeps_every_update_when_diverging(submission):
+    """train_logistic_regression: exactly n_steps updates even when the loss becomes inf or nan
+    With lam=10 and lr=10 every update multiplies w by about 1 - 2 * lr * lam = -199, so the
+    penalty overflows within 80 updates. No stopping rule applies: losses still has n_steps + 1
+    entries, the first ln 2, and nothing is raised (gradient_descent would stop at the inf)."""
+    X, y = toy_data()
+    w, losses = submission.mini_project.train_logistic_regression(X, y, 10.0, 80, lam=10.0)
+    assert len(losses) == 81, f"80 updates give 81 losses, even when diverging; got {len(losses)}"
+    assert losses[0] == pytest.approx(np.log(2.0), rel=1e-9), f"losses[0] = {losses[0]}, not ln 2"
+    assert not np.isfinite(losses[-1]), (
+        f"this run diverges: the last loss should be inf or nan, got {losses[-1]}")
+
+
+@pytest.mark.points(1)
 def test_learning_rate_sweep_one_curve_per_rate(submission):
     """learning_rate_sweep: lrs [0.1, 1.0] give two curves, each as train_logistic_regression's"""
     X, y = toy_data()

@@ -35,3 +35,29 @@ def test_multi_start_minimize_finds_the_deeper_valley(submission):
         f"best_w should be the left minimum near -1.057, got {best_w}")
     assert best_loss == pytest.approx(tilted_double_well(best_w), rel=1e-9), (
         f"best_loss {best_loss} should be the loss at best_w")
+
+
+def symmetric_well(w):
+    """(w**2 - 1)**2: two equally deep valleys at -1 and 1; nan once |w| passes 10."""
+    return float("nan") if abs(w[0]) > 10 else float((w[0] ** 2 - 1) ** 2)
+
+
+def symmetric_well_grad(w):
+    return np.array([4 * w[0] * (w[0] ** 2 - 1)])
+
+
+@pytest.mark.points(1)
+def test_multi_start_minimize_nan_and_ties(submission):
+    """multi_start_minimize: a run ending on nan never wins; of equal losses the first start wins
+    From 4.0 with lr=0.05 the run overshoots and its loss becomes nan; from 0.5 and -0.5 the runs
+    reach the valleys at 1 and -1 with exactly equal losses: the start listed first, 0.5, wins.
+    (np.argmin would pick the nan run.)"""
+    starts = np.array([[4.0], [0.5], [-0.5]])
+    best_w, best_loss = submission.minima.multi_start_minimize(
+        symmetric_well, symmetric_well_grad, starts, 0.05)
+    assert not np.isnan(best_loss), "best_loss is nan: a run that ended on nan must not win"
+    assert np.shape(best_w) == (1,), f"best_w should have shape (1,), got {np.shape(best_w)}"
+    assert best_w[0] == pytest.approx(1.0, abs=1e-6), (
+        f"best_w should be the valley at 1, reached from the first of the tied starts (0.5), "
+        f"got {best_w}")
+    assert best_loss == pytest.approx(0.0, abs=1e-12), f"best_loss should be ~0, got {best_loss}"
