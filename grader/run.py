@@ -135,6 +135,7 @@ def run_suites(submission: Submission, folder: Path, paths: list[Path], kit: Pat
     """Run pytest over paths with the fixture bound to submission; the check records."""
     binder = _BindSubmission(submission)
     args = [*map(str, paths), "--submission", str(folder), "-q", "-p", "no:cacheprovider",
+            "-p", "no:unraisableexception",        # five gc.collect() per session, unneeded
             "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
     terminal = io.StringIO()

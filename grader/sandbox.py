@@ -47,7 +47,8 @@ from grader.factory import kill_uid as kill_all_processes_of  # noqa: F401 (re-e
 
 GRADER_DIR = Path(__file__).resolve().parent
 WORKER_MODULES = ("__init__.py", "protocol.py", "plain.py", "errors.py", "contract.py",
-                  "formulas.py", "submission.py", "worker.py", "figures.py")
+                  "formulas.py", "submission.py", "worker.py", "figures.py",
+                  "notebook_modules.py")
 FACTORY_MODULES = (*WORKER_MODULES, "factory.py", "namespaces.py")
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); from grader import factory; "
              "del sys.path[0]; factory.main(sys.argv[2:])")

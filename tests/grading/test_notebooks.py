@@ -1,9 +1,10 @@
 """The nbgrader course written from solutions/, and learners' notebooks as submissions.
 
-Three groups: the generated notebooks (valid nbformat 4, nbgrader metadata, honest test
-cells, no leaked solutions); nbgrader itself generating the release and autograding a
-correct and a wrong student (skipped without nbgrader); and notebooks turned back into
-modules that the grader's checks import and score.
+Three groups: the generated notebooks (valid nbformat 4, nbgrader metadata, test cells
+that only call the kit's checks through grader.bridge, no leaked solutions, and the same
+points per function as `grade` gives the same code, over the whole catalogue); nbgrader
+itself releasing the course and autograding catalogued students; and notebooks turned
+back into modules that the grader's checks import and score.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,11 +20,10 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from grader.contract import CONTRACT, MODULES
-from grader.misconceptions import load_catalogue
+from grader.misconceptions import build_submission, load_catalogue
 from grader.notebook_intake import extract_notebook, extract_notebooks
 from grader.notebooks import (
     BEGIN_HIDDEN,
@@ -30,10 +31,11 @@ from grader.notebooks import (
     COURSE_ID,
     END_HIDDEN,
     END_SOLUTION,
-    HELPERS,
+    bridge_cell,
     function_points,
     write_nbgrader_course,
 )
+from grader.run import check_results, run_suites
 from grader.stubs import strip_solutions
 from grader.submission import LocalSubmission
 
@@ -41,7 +43,6 @@ KIT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "calculus_for_optimization"
 POINTS = function_points(KIT / "tests")
 CATALOGUE = load_catalogue(KIT / "tests" / "misconceptions", KIT / "tests" / "alternatives")
-WRONG_MSE = "def mse(y_pred, y):\n    return float(np.mean(np.abs(y_pred - y)))\n"
 
 
 @pytest.fixture(scope="module")
@@ -100,33 +101,47 @@ def code_lines(text: str) -> set[str]:
     return {line.split("#", 1)[0].strip() for line in text.splitlines()}
 
 
-def run_notebook(notebook: dict, replace: dict[str, str] | None = None,
-                 stubs: bool = False) -> dict[str, str]:
-    """Run a notebook's code cells in order in one namespace, as a kernel would.
+@contextlib.contextmanager
+def working_folder(folder: Path):
+    """Run with folder as the current folder (where a notebook's kernel starts)."""
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
-    replace: grade_id -> code run right after that solution cell (a learner's version).
-    Returns grade_id -> "" (passed) or the error, for every test cell, and for any other
-    cell that raised.
+
+def run_notebook(notebook: dict, folder: Path, replace: dict[str, str] | None = None,
+                 stubs: bool = False, only: set[str] | None = None) -> dict:
+    """Run a notebook's code cells in order in one namespace, in folder, as a kernel would.
+
+    replace: grade_id -> code run right after that solution cell (a learner's version);
+    only: the test cells to run (default: all). Returns grade_id -> (points won, points
+    possible) for every test cell run, and grade_id -> the error for any cell that raised.
     """
     namespace: dict = {"__name__": "__main__"}
-    outcome = {}
-    for cell in notebook["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        info = meta(cell)
-        text = strip_solutions(source(cell)) if stubs and info.get("solution") else source(cell)
-        error = ""
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
-                    np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                warnings.simplefilter("ignore")
-                exec(compile(text, info["grade_id"], "exec"), namespace)
-                if replace and info["grade_id"] in replace:
-                    exec(replace[info["grade_id"]], namespace)
-        except Exception as exc:   # a failing cell, as in Jupyter: note it and go on
-            error = f"{type(exc).__name__}: {exc}"[:300]
-        if info.get("grade") or error:
-            outcome[info["grade_id"]] = error
+    outcome: dict = {}
+    with working_folder(folder):
+        for cell in notebook["cells"]:
+            info = meta(cell)
+            if cell["cell_type"] != "code" or (only is not None and info.get("grade")
+                                               and info["grade_id"] not in only):
+                continue
+            text = strip_solutions(source(cell)) if stubs and info.get("solution") \
+                else source(cell)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    exec(compile(text, info["grade_id"], "exec"), namespace)
+                    if replace and info["grade_id"] in replace:
+                        exec(replace[info["grade_id"]], namespace)
+            except Exception as exc:   # a failing cell, as in Jupyter: note it and go on
+                outcome[info["grade_id"]] = f"{type(exc).__name__}: {exc}"[:300]
+                continue
+            if info.get("grade"):
+                checks = namespace["checks"]
+                outcome[info["grade_id"]] = (checks.points, checks.max_points)
     return outcome
 
 
@@ -190,20 +205,17 @@ def test_cells_carry_nbgrader_metadata(notebooks):
             assert info["points"] == POINTS[(name, function)] > 0
             assert text.count(BEGIN_HIDDEN) == 1 and text.count(END_HIDDEN) == 1
             visible, hidden = text.split(BEGIN_HIDDEN)
-            assert f"{function}(" in visible, f"{function}: no visible check calls it"
-            assert f"{function}(" in hidden.split(END_HIDDEN)[0]
+            assert f"Checks({name!r}, {function!r})" in visible
+            assert 'checks.run("public")' in visible
+            assert 'checks.run("hidden")' in hidden.split(END_HIDDEN)[0]
             assert BEGIN_SOLUTION not in text
     total = sum(meta(cell)["points"] for notebook in notebooks.values()
                 for cell in cells_of(notebook, "test"))
     assert total == sum(POINTS.values())
 
 
-def test_no_test_or_helper_cell_reveals_solution_code(notebooks):
-    """Test cells hold no line of any solution; read-only cells none of their notebook's.
-
-    (A notebook's helpers are reference versions of earlier notebooks' functions, so
-    short loops like gradient_descent's may share lines with that notebook's solution.)
-    """
+def test_no_test_or_read_only_cell_reveals_solution_code(notebooks):
+    """Test cells hold no line of any solution; read-only cells none of their notebook's."""
     reference = solution_lines()
     assert len(reference) > 50
     for name, notebook in notebooks.items():
@@ -218,41 +230,60 @@ def test_no_test_or_helper_cell_reveals_solution_code(notebooks):
         assert BEGIN_SOLUTION not in markdown and BEGIN_HIDDEN not in markdown
 
 
-def test_helpers_are_only_other_notebooks_functions(notebooks):
+def test_test_cells_hold_no_checks_only_the_bridge(notebooks):
+    """Every test cell is the bridge's template: the kit's public checks in the visible
+    region, its hidden checks in the hidden region, one line each, and the points last.
+    No notebook defines a function of an earlier notebook: it imports the learner's own."""
     for name, notebook in notebooks.items():
-        helpers = [cell for cell in cells_of(notebook, "locked")
-                   if meta(cell)["grade_id"].endswith("-helpers")]
-        defined = set()
-        for cell in helpers:
-            defined |= set(re.findall(r"^def (\w+)\(", source(cell), re.MULTILINE))
-        assert defined <= set(HELPERS)
-        assert not defined & set(CONTRACT[name]), f"{name} gives away its own functions"
-        for helper in defined:   # only functions of notebooks earlier in the learning order
-            owner = next(module for module, functions in CONTRACT.items() if helper in functions)
-            assert MODULES.index(owner) < MODULES.index(name), (name, helper)
-    assert not cells_of(notebooks["derivatives"], "locked")[1:], "derivatives needs no helpers"
+        for function in CONTRACT[name]:
+            [cell] = [c for c in cells_of(notebook, "test")
+                      if meta(c)["grade_id"] == f"test_{function}"]
+            assert source(cell) == bridge_cell(name, function)
+            visible, _, rest = source(cell).partition(BEGIN_HIDDEN)
+            hidden = rest.partition(END_HIDDEN)[0]
+            assert [line for line in hidden.splitlines() if line.strip()] == \
+                ['checks.run("hidden")']
+            assert "assert" not in source(cell) and "==" not in source(cell)
+        for cell in cells_of(notebook, "locked"):
+            defined = set(re.findall(r"^def (\w+)\(", source(cell), re.MULTILINE))
+            assert not defined, f"{name} redefines {defined}"
 
 
-def test_solutions_pass_every_test_cell_and_stubs_fail_them(notebooks):
+def test_solutions_pass_every_test_cell_and_stubs_fail_them(course, notebooks):
+    folder = course / "source" / ASSIGNMENT
     for name, notebook in notebooks.items():
-        solved = run_notebook(notebook)
-        assert all(error == "" for error in solved.values()), (name, solved)
-        stubbed = run_notebook(notebook, stubs=True)
-        tests = [f"test_{function}" for function in CONTRACT[name]]
-        passing = [grade_id for grade_id in tests if stubbed[grade_id] == ""]
-        assert not passing, f"{name}: test cells pass with the stubs: {passing}"
-        assert all("NotImplementedError" in stubbed[grade_id] for grade_id in tests)
+        solved = run_notebook(notebook, folder)
+        stubbed = run_notebook(notebook, folder, stubs=True)
+        for function in CONTRACT[name]:
+            worth = POINTS[(name, function)]
+            assert solved[f"test_{function}"] == (worth, worth), (name, function, solved)
+            assert stubbed[f"test_{function}"] == (0.0, worth), (name, function, stubbed)
+
+
+def grade_points(folder: Path, module: str) -> dict[str, float]:
+    """Points per function that `grade`'s scoring gives folder on module's checks."""
+    suites = [KIT / "tests" / suite / f"test_{module}.py" for suite in ("public", "hidden")]
+    results = check_results(run_suites(LocalSubmission(folder), folder, suites, KIT), None)
+    points: dict[str, float] = {}
+    for result in results:
+        points[result.function] = points.get(result.function, 0.0) + result.score
+    return points
 
 
 @pytest.mark.parametrize("entry", CATALOGUE, ids=[entry.id for entry in CATALOGUE])
-def test_test_cells_judge_the_catalogue(entry, notebooks):
-    """Each catalogued mistake fails its function's test cell; each correct variant passes."""
-    outcome = run_notebook(notebooks[entry.module], replace={entry.function: entry.source})
-    verdict = outcome[f"test_{entry.function}"]
-    if entry.correct:
-        assert verdict == "", f"{entry.id} ({entry.summary}) is correct but failed: {verdict}"
-    else:
-        assert verdict, f"{entry.id} ({entry.summary}) passed its test cell"
+def test_a_notebook_scores_what_grade_scores(entry, course, notebooks, tmp_path):
+    """Parity, in process: each catalogued mistake and correct variant, as a notebook
+    through the nbgrader test cell and as a module through grade's scoring, gets the same
+    points for its function; mistakes lose some, variants none."""
+    by_grade = grade_points(build_submission(KIT / "solutions", entry, tmp_path / "py"),
+                            entry.module)[entry.function]
+    outcome = run_notebook(notebooks[entry.module], course / "source" / ASSIGNMENT,
+                           replace={entry.function: entry.source},
+                           only={f"test_{entry.function}"})
+    won, worth = outcome[f"test_{entry.function}"]
+    assert won == by_grade, (entry.id, won, by_grade)
+    assert worth == POINTS[(entry.module, entry.function)]
+    assert (won == worth) == entry.correct, (entry.id, entry.summary, won, worth)
 
 
 # --- (b) nbgrader itself ---------------------------------------------------------------
@@ -264,51 +295,64 @@ def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     return done
 
 
-def test_nbgrader_releases_and_autogrades_a_correct_and_a_wrong_student(tmp_path):
-    pytest.importorskip("nbgrader")
-    from nbgrader.api import Gradebook
+NBGRADER_MODULES = ("derivatives", "chain_rule")     # no notebook of these imports another
+NBGRADER_SAMPLE = [entry for entry in CATALOGUE if entry.module in NBGRADER_MODULES][::2]
 
+
+def test_nbgrader_releases_the_course_without_solutions_or_hidden_checks(tmp_path):
+    pytest.importorskip("nbgrader")
     root = tmp_path / "course"
     source_folder = write_nbgrader_course(KIT, root)
     nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-
     release = root / "release" / ASSIGNMENT
     for path in sorted(source_folder.glob("*.ipynb")):
         released = json.loads((release / path.name).read_text())
         text = "\n".join(source(cell) for cell in released["cells"])
         assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text
+        assert 'checks.run("hidden")' not in text and 'checks.run("public")' in text
         leaked = code_lines(text) & solution_lines(path.stem)
         assert not leaked, f"{path.name}: solution code released: {leaked}"
-        hidden, shown = set(), set()
-        for cell in json.loads(path.read_text())["cells"]:
-            outside, _, rest = source(cell).partition(BEGIN_HIDDEN)
-            region, _, after = rest.partition(END_HIDDEN)
-            hidden |= set(region.splitlines())
-            shown |= set(outside.splitlines()) | set(after.splitlines())
-        released_hidden = {line for line in hidden - shown if line.strip()} & set(text.splitlines())
-        assert not released_hidden, f"{path.name}: hidden tests released: {released_hidden}"
         for cell in cells_of(released, "solution"):
             assert "raise NotImplementedError()" in source(cell)
 
-    for student in ("alice", "bob"):   # alice hands in the solutions, bob a wrong mse
-        shutil.copytree(source_folder, root / "submitted" / student / ASSIGNMENT)
-    wrong = root / "submitted" / "bob" / ASSIGNMENT / "losses.ipynb"
-    notebook = json.loads(wrong.read_text())
-    [cell] = [cell for cell in notebook["cells"] if meta(cell).get("grade_id") == "mse"]
-    cell["source"] = WRONG_MSE.splitlines(keepends=True)
-    wrong.write_text(json.dumps(notebook))
+
+def test_nbgrader_autograde_scores_the_catalogue_as_grade_does(tmp_path):
+    """Real `nbgrader autograde` of a correct student and of catalogue entries (every
+    other one of two modules: at least 20), with the generated test cells: each function
+    gets exactly the points `grade`'s scoring gives the same code as modules."""
+    pytest.importorskip("nbgrader")
+    from nbgrader.api import Gradebook
+
+    assert len(NBGRADER_SAMPLE) >= 20
+    root = tmp_path / "course"
+    source_folder = write_nbgrader_course(KIT, root, modules=NBGRADER_MODULES)
+    nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    students = {"alice": None, **{f"s{number:02d}": entry
+                                  for number, entry in enumerate(NBGRADER_SAMPLE)}}
+    for student, entry in students.items():
+        folder = shutil.copytree(source_folder, root / "submitted" / student / ASSIGNMENT)
+        if entry is not None:
+            replace_function(folder / f"{entry.module}.ipynb", entry.function, entry.source)
     nbgrader(root, "autograde", ASSIGNMENT, "--force")
 
-    total = sum(POINTS.values())
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gradebook:
-        alice = gradebook.find_submission(ASSIGNMENT, "alice")
-        bob = gradebook.find_submission(ASSIGNMENT, "bob")
-        assert (alice.score, alice.max_score) == (total, total)
-        assert (bob.score, bob.max_score) == (total - POINTS[("losses", "mse")], total)
-        assert gradebook.find_grade("test_mse", "losses", ASSIGNMENT, "bob").score == 0
-        for module in MODULES:
-            graded = gradebook.find_submission_notebook(module, ASSIGNMENT, "alice")
-            assert graded.score == sum(POINTS[(module, f)] for f in CONTRACT[module])
+        for student, entry in students.items():
+            built = build_submission(KIT / "solutions", entry, tmp_path / "py" / student) \
+                if entry else KIT / "solutions"
+            for module in NBGRADER_MODULES:
+                expected = grade_points(built, module)
+                for function in CONTRACT[module]:
+                    cell = gradebook.find_grade(f"test_{function}", module, ASSIGNMENT, student)
+                    assert cell.score == expected[function], (student, entry and entry.id,
+                                                               function, cell.score)
+
+
+def replace_function(notebook_path: Path, function: str, code: str) -> None:
+    """A learner's version of function in place of the solution cell's."""
+    notebook = json.loads(notebook_path.read_text())
+    [cell] = [c for c in notebook["cells"] if meta(c).get("grade_id") == function]
+    cell["source"] = (source(cell) + "\n\n" + code).splitlines(keepends=True)
+    notebook_path.write_text(json.dumps(notebook))
 
 
 # --- (c) notebooks as submissions -------------------------------------------------------
@@ -329,7 +373,7 @@ def learner_notebook(notebook: dict) -> dict:
 
 
 def test_extracted_notebooks_pass_the_public_checks(notebooks, tmp_path):
-    chosen = ["derivatives", "losses", "mini_project"]
+    chosen = list(MODULES)        # a notebook imports the earlier ones it builds on
     folder = tmp_path / "submission"
     for module in chosen:
         path = tmp_path / "notebooks" / f"{module}.ipynb"
