@@ -5,7 +5,9 @@ operators, constants, reductions, axes, range bounds, dropped copies, swapped ar
 inside the solution regions only) is graded like a student's submission, through `batch`:
 long-lived grading processes, `-j N`, progress, and a rerun keeps every mutant already
 graded (when solutions/, the suites and the grader are unchanged; otherwise it starts
-afresh). A mutant is killed when it loses points. The audit reports the mutation score
+afresh). Each mutant runs only the checks it can change: those of its module and of the
+modules that import it (a partial grade: no plots, no misconception matching). A mutant
+is killed when it loses points. The audit reports the mutation score
 and lists each survivor as a diff with the function it touches. Survivors reviewed as
 equivalent (no correct check can tell them from the reference) are listed in
 tests/equivalent_mutants.toml, each with a one-line reason; the audit exits 1 when a
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import sys
 from collections import Counter
@@ -51,6 +54,7 @@ from grader.run import KIT
 
 EQUIVALENTS = KIT / "tests" / "equivalent_mutants.toml"
 REFERENCE = "0-reference"               # graded first (batch goes in name order)
+REFERENCE_GROUP = "_reference"          # its folder of submissions: graded whole
 FINGERPRINTED = ("solutions", "tests/public", "tests/hidden", "grader")
 SHOWN_CHECKS = 3
 
@@ -137,32 +141,51 @@ def folder_name(mutant: Mutant) -> str:
     return mutant.key.replace("/", "-")
 
 
+def dependents(solutions: Path) -> dict[str, set[str]]:
+    """module -> the modules whose checks a mutant of it can change: itself and every
+    module that imports it, directly or through another (read from solutions/)."""
+    imports = {path.stem: set(re.findall(r"^from (\w+) import", path.read_text(), re.M))
+               for path in solutions.glob("*.py")}
+    found = {module: {module} for module in imports}
+    changed = True
+    while changed:
+        changed = False
+        for module, used in imports.items():
+            for reach in found.values():
+                if reach & used and module not in reach:
+                    reach.add(module)
+                    changed = True
+    return found
+
+
 def write_submissions(out: Path, solutions: Path, mutants: list[Mutant]) -> None:
-    """One submission folder per mutant (solutions/ with one module mutated), and the
-    reference itself."""
+    """One submission folder per mutant (solutions/ with one module mutated), grouped by
+    the module mutated, and the reference itself."""
     modules = {path.name: path.read_text(encoding="utf-8") for path in solutions.glob("*.py")}
-    for name, mutated in [(REFERENCE, None), *((folder_name(m), m) for m in mutants)]:
-        folder = out / "submissions" / name
-        folder.mkdir()
+    places = [(out / "submissions" / REFERENCE_GROUP / REFERENCE, None)]
+    places += [(out / "submissions" / m.module / folder_name(m), m) for m in mutants]
+    for folder, mutated in places:
+        folder.mkdir(parents=True)
         for file, source in modules.items():
             if mutated is not None and file == f"{mutated.module}.py":
                 source = mutated.source
             (folder / file).write_text(source, encoding="utf-8")
 
 
-def lost_checks(grades: Path, name: str, full: float) -> list[str] | None:
-    """The checks a graded submission failed ([] if it kept full marks); None if ungraded."""
+def lost_checks(grades: Path, name: str) -> list[str] | None:
+    """The checks a graded submission failed ([] if it kept every point of the checks it
+    ran); None if ungraded."""
     path = grades / name / "grade.json"
     if not path.is_file():
         return None
     result = load_grade(path)
     failed = [check.name for check in result.checks if not check.passed]
-    return failed or ([] if result.score >= full else ["(points lost)"])
+    return failed or ([] if result.score >= result.max_score else ["(points lost)"])
 
 
 def reference_marks(grades: Path) -> float:
     """The reference's full marks; AuditProblem unless it kept every point."""
-    path = grades / REFERENCE / "grade.json"
+    path = grades / REFERENCE_GROUP / REFERENCE / "grade.json"
     if not path.is_file():
         raise AuditProblem("the reference solutions/ could not be graded; rerun the audit")
     result = load_grade(path)
@@ -175,9 +198,10 @@ def reference_marks(grades: Path) -> float:
 
 def judge(mutants: list[Mutant], grades: Path, equivalents: dict[str, str]) -> Audit:
     """A verdict per mutant, from its grade and the reviewed equivalents."""
-    full, verdicts = reference_marks(grades), []
+    reference_marks(grades)
+    verdicts = []
     for mutant in mutants:
-        failed = lost_checks(grades, folder_name(mutant), full)
+        failed = lost_checks(grades / mutant.module, folder_name(mutant))
         if failed is None:
             status = "not graded"
         elif failed:
@@ -207,7 +231,13 @@ def run_audit(out: Path, jobs: int = 1, modules: tuple[str, ...] = (), suites: s
         raise AuditProblem(f"no mutants: is {', '.join(modules)} an exercise module?")
     prepare(out, kit, suites, fresh)
     write_submissions(out, solutions, mutants)
-    batch.run_batch(out / "submissions", out / "grades", jobs=jobs, suites=suites)
+    reach = dependents(solutions)
+    # each module's mutants run only the checks they can change (its own and its
+    # importers'): about a quarter of a whole grade each, with no plots
+    for group in [REFERENCE_GROUP, *sorted({m.module for m in mutants})]:
+        batch.run_batch(out / "submissions" / group, out / "grades" / group, jobs=jobs,
+                        suites=suites,
+                        modules=() if group == REFERENCE_GROUP else tuple(sorted(reach[group])))
     audit = judge(mutants, out / "grades", reviewed)
     write_atomically(out / "audit.json", json.dumps(audit_record(audit, suites), indent=1))
     return audit

@@ -104,7 +104,9 @@ def safe_id(path: Path) -> tuple[str, str]:
 
 
 def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all",
-              shard: Shard | None = None) -> int:
+              shard: Shard | None = None, modules: tuple[str, ...] = ()) -> int:
+    """Grade every student of folder into out (see the module docstring); modules: only
+    these exercise modules' checks (a partial grade, for the mutation audit)."""
     students = find_students(folder)
     protect([folder])               # uid isolation: no worker uid may read the class folder
     if shard is not None:       # grades.csv and the class report cover this shard only
@@ -124,7 +126,8 @@ def run_batch(folder: Path, out: Path, jobs: int = 1, suites: str = "all",
         servers.put(GradingServer(cpu))
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(grade_student, s, out, suites, servers): s for s in todo}
+            futures = {pool.submit(grade_student, s, out, suites, servers, modules): s
+                       for s in todo}
             for future in as_completed(futures):
                 line = future.result()
                 write_grades_csv(out, students, rows)
@@ -163,19 +166,21 @@ def is_done(out: Path, student: Student) -> bool:
     return (out / student.id / "grade.json").is_file()
 
 
-def grade_student(student: Student, out: Path, suites: str, servers: queue.Queue) -> str:
+def grade_student(student: Student, out: Path, suites: str, servers: queue.Queue,
+                  modules: tuple[str, ...] = ()) -> str:
     """Grade one student on a free grading process (a CPU of its own); its progress line."""
     server = servers.get()
     try:
-        return grade_on(student, out, suites, server)
+        return grade_on(student, out, suites, server, modules)
     finally:
         servers.put(server)
 
 
-def grade_on(student: Student, out: Path, suites: str, server: GradingServer) -> str:
+def grade_on(student: Student, out: Path, suites: str, server: GradingServer,
+             modules: tuple[str, ...] = ()) -> str:
     partial = out / f"{PARTIAL_PREFIX}{student.id}-{os.getpid()}"
     request = {"path": str(student.path), "out": str(partial), "student": student.id,
-               "suites": suites}
+               "suites": suites, "modules": list(modules)}
     reason = ""
     for _ in range(ATTEMPTS):
         intake.remove_tree(partial)

@@ -13,7 +13,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import batch, class_report, formats, gradescope, intake, release, sandbox, shards, stubs
+from grader import (
+    audit,
+    batch,
+    class_report,
+    formats,
+    gradescope,
+    intake,
+    release,
+    sandbox,
+    shards,
+    stubs,
+)
 from grader.results import GradeResult, save_grade
 from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, SuiteRunner, grade
 
@@ -89,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "refuse. Run it where you grade (a Gradescope image, a CI runner).")
     add_root_flag(where)
     where.set_defaults(run=run_isolation)
+    mutation = verbs.add_parser(
+        "audit", help="mutation audit: do the suites catch single-point mutants of solutions/?",
+        description=audit.__doc__.splitlines()[0])
+    audit.add_arguments(mutation)
+    mutation.set_defaults(run=audit.run_from_args)
     exercises = verbs.add_parser("exercises", help="regenerate exercises/ from solutions/")
     exercises.add_argument("--check", action="store_true",
                            help="only report whether exercises/ is up to date (exit 1 if not)")
@@ -220,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (UsageProblem, intake.NotASubmission, GraderFault, stubs.MarkerError,
             batch.BatchProblem, release.BuildProblem, class_report.ReportProblem,
-            shards.ShardProblem, sandbox.IsolationUnavailable) as problem:
+            shards.ShardProblem, sandbox.IsolationUnavailable, audit.AuditProblem) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

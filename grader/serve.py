@@ -75,7 +75,8 @@ class CollectedChecks:
 
     def grade(self, request: dict) -> dict:
         """Grade like `grade --zero-if-unreadable`; the reply to send."""
-        options = GradeOptions(suites=request["suites"], student=request["student"])
+        options = GradeOptions(suites=request["suites"], student=request["student"],
+                               modules=tuple(request.get("modules") or ()))
         try:
             result = grade_path(Path(request["path"]), Path(request["out"]), options,
                                 zero_if_unreadable=True, runner=self.run_checks)
@@ -95,8 +96,9 @@ class CollectedChecks:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:        # (needed for assertion messages) keeps every report
             reporter.stats.clear()      # it is shown: memory would grow with the class
-        wanted = {path.resolve() for path in paths}
-        items = [item for item in self.session.items if item.path.parent.resolve() in wanted]
+        wanted = {path.resolve() for path in paths}       # suite folders, or test files
+        items = [item for item in self.session.items
+                 if item.path.parent.resolve() in wanted or item.path.resolve() in wanted]
         for index, item in enumerate(items):
             following = items[index + 1] if index + 1 < len(items) else None
             # following=None tears every fixture down: the next submission starts clean
