@@ -49,6 +49,7 @@ from pathlib import Path
 
 from grader import batch
 from grader.mutants import OPERATORS, Mutant, generate
+from grader.problems import ToolProblem
 from grader.results import load_grade, write_atomically
 from grader.run import KIT
 
@@ -59,7 +60,7 @@ FINGERPRINTED = ("solutions", "tests/public", "tests/hidden", "grader")
 SHOWN_CHECKS = 3
 
 
-class AuditProblem(Exception):
+class AuditProblem(ToolProblem):
     """The audit cannot run or cannot be trusted; the message says what to do."""
 
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from grader import class_report, formats, intake
 from grader.contract import MODULES
+from grader.problems import ToolProblem
 from grader.results import load_grade, write_atomically
 from grader.sandbox import CPU_VARIABLE, protect
 
@@ -57,7 +58,7 @@ RENAMED_PREFIX = "student-"
 MAX_ID_CHARS = 100             # OUT/.partial-<id>-<pid> must stay within a file name's 255
 
 
-class BatchProblem(Exception):
+class BatchProblem(ToolProblem):
     """The batch cannot run at all; the message says what to do."""
 
 

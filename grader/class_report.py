@@ -46,10 +46,11 @@ from matplotlib.patches import Patch
 
 from grader import formats
 from grader.contract import MODULES
+from grader.problems import ToolProblem
 from grader.results import GradeResult, load_grade, write_atomically
 
 
-class ReportProblem(ValueError):
+class ReportProblem(ToolProblem, ValueError):
     """There is no batch to report on; one line saying what to do."""
 
 

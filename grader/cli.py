@@ -7,30 +7,28 @@ is ever shown.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
+from types import ModuleType
 
-from grader import (
-    audit,
-    batch,
-    class_report,
-    formats,
-    gradescope,
-    intake,
-    release,
-    sandbox,
-    shards,
-    stubs,
-)
-from grader.results import GradeResult, save_grade
-from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, SuiteRunner, grade
+from grader import formats, intake, sandbox
+from grader.problems import ToolProblem, UsageProblem
+from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade_path
 
 
-class UsageProblem(Exception):
-    """A problem the user can fix; shown as one line, exit code 2."""
+def instructor(module: str) -> ModuleType:
+    """grader.<module>, or UsageProblem where the student bundle has left it out (the
+    instructors' verbs live in modules grader.release does not ship: imported only when
+    their verb runs)."""
+    try:
+        return importlib.import_module(f"grader.{module}")
+    except ModuleNotFoundError as missing:
+        if missing.name != f"grader.{module}":
+            raise
+        raise UsageProblem(f"this is an instructor's command: grader/{module}.py is not in "
+                           "the student bundle (use the full kit)") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the merged folder (created if needed)")
     combine.add_argument("shard_outs", type=Path, nargs="+", metavar="SHARD_OUT",
                          help="the --out folder of a `batch --shard` run")
-    combine.set_defaults(run=lambda args: shards.merge(args.out, args.shard_outs))
+    combine.set_defaults(run=lambda args: instructor("shards").merge(args.out, args.shard_outs))
     check = verbs.add_parser("check", help="self-check: the public suite on your exercises/")
     check.add_argument("folder", type=Path, nargs="?", default=KIT / "exercises",
                        help="your modules (default: exercises/)")
@@ -82,10 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=run_check)
     bundle = verbs.add_parser("release", help="build the student bundle into DIR")
     bundle.add_argument("target", type=Path, help="new or empty folder")
-    bundle.set_defaults(run=lambda args: release.main(target=args.target))
+    bundle.set_defaults(run=lambda args: instructor("release").main(target=args.target))
     zipped = verbs.add_parser("gradescope", help="build Gradescope's autograder.zip")
     zipped.add_argument("target_zip", type=Path, help="the zip to write")
-    zipped.set_defaults(run=lambda args: gradescope.main(target_zip=args.target_zip))
+    zipped.set_defaults(run=lambda args: instructor("gradescope").main(target_zip=args.target_zip))
     course = verbs.add_parser("nbgrader", help="write an nbgrader course into DIR")
     course.add_argument("target", type=Path, help="the course folder to write")
     course.add_argument("--assignment", default="calculus_for_optimization",
@@ -93,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     course.set_defaults(run=run_nbgrader)
     report = verbs.add_parser("report", help="rebuild a batch folder's class report")
     report.add_argument("out", type=Path, help="the --out folder of a batch")
-    report.set_defaults(run=lambda args: class_report.rebuild(args.out))
+    report.set_defaults(run=lambda args: instructor("class_report").rebuild(args.out))
     where = verbs.add_parser("isolation", help="say how learner code would be isolated here",
                              description="Print the isolation this machine gives learner code "
                              "(namespaces, uid, same-user) and why; exit 2 if grading would "
@@ -102,14 +100,25 @@ def build_parser() -> argparse.ArgumentParser:
     where.set_defaults(run=run_isolation)
     mutation = verbs.add_parser(
         "audit", help="mutation audit: do the suites catch single-point mutants of solutions/?",
-        description=audit.__doc__.splitlines()[0])
-    audit.add_arguments(mutation)
-    mutation.set_defaults(run=audit.run_from_args)
+        description="A mutation audit of solutions/: how strong are the suites?")
+    add_audit_arguments(mutation)
     exercises = verbs.add_parser("exercises", help="regenerate exercises/ from solutions/")
     exercises.add_argument("--check", action="store_true",
                            help="only report whether exercises/ is up to date (exit 1 if not)")
     exercises.set_defaults(run=run_exercises)
     return parser
+
+
+def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The audit's options where the kit has grader/audit.py; its verb runs it."""
+    try:
+        audit = importlib.import_module("grader.audit")
+    except ModuleNotFoundError:       # the student bundle: the verb says it is not there
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        parser.set_defaults(run=lambda args: instructor("audit"))
+        return
+    audit.add_arguments(parser)
+    parser.set_defaults(run=audit.run_from_args)
 
 
 def add_root_flag(parser: argparse.ArgumentParser) -> None:
@@ -124,47 +133,6 @@ def run_isolation(args: argparse.Namespace) -> int:
     if mode != "namespaces":
         print(f"namespaces: not available ({sandbox.namespaces_problem()})")
     return 0
-
-
-def prepare_out_dir(out: Path) -> None:
-    """Create out (and out/plots) or raise UsageProblem saying why it cannot be used."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", delete=True)
-        probe.close()
-    except OSError as exc:
-        raise UsageProblem(f"cannot write to {out} ({exc.strerror or exc}); "
-                           "choose another --out folder") from None
-    plots = out / "plots"
-    shutil.rmtree(plots, ignore_errors=True)
-    plots.mkdir()
-
-
-def grade_path(path: Path, out: Path, options: GradeOptions,
-               zero_if_unreadable: bool = False, runner: SuiteRunner | None = None
-               ) -> GradeResult:
-    """Stage, grade and report one submission; prints the summary.
-
-    With zero_if_unreadable (batch), a path that is not a submission is graded as an
-    empty one, so the student still gets a row, a zero and the reason.
-    """
-    try:
-        staged = intake.stage(path)
-    except intake.NotASubmission as problem:
-        if not zero_if_unreadable:
-            raise
-        staged = intake.empty_submission(str(problem))
-    try:
-        prepare_out_dir(out)
-        result = grade(staged.folder, out, options, runner)
-        result.notes = staged.notes + result.notes
-        formats.write_report(result, out)
-        save_grade(result, out / "grade.json")
-    finally:
-        staged.close()
-    print(formats.summary_text(result))
-    print(f"report: {out / 'feedback.html'}")
-    return result
 
 
 def run_grade(args: argparse.Namespace) -> int:
@@ -183,6 +151,7 @@ def run_check(args: argparse.Namespace) -> int:
 def run_batch(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageProblem("-j must be at least 1")
+    batch, shards = instructor("batch"), instructor("shards")
     shard = shards.parse(args.shard) if args.shard is not None else None
     code = batch.run_batch(args.submissions, args.out, jobs=args.jobs, suites=args.tests,
                            shard=shard)
@@ -194,8 +163,7 @@ def run_batch(args: argparse.Namespace) -> int:
 
 
 def run_nbgrader(args: argparse.Namespace) -> int:
-    from grader import notebooks  # instructor-only: it holds the notebooks' hidden checks
-
+    notebooks = instructor("notebooks")
     try:
         source = notebooks.write_nbgrader_course(KIT, args.target, args.assignment)
     except (FileNotFoundError, ValueError) as problem:
@@ -210,14 +178,14 @@ def run_exercises(args: argparse.Namespace) -> int:
     if not solutions.is_dir():
         raise UsageProblem(f"{solutions} not found: run this from a full checkout of the kit")
     if args.check:
-        drifted = stubs.drifted_files(solutions, exercises)
+        drifted = instructor("stubs").drifted_files(solutions, exercises)
         if drifted:
             print("exercises/ is out of date: " + ", ".join(drifted)
                   + "; run `python -m grader exercises`")
             return 1
         print("exercises/ matches solutions/")
         return 0
-    written = stubs.write_exercises(solutions, exercises)
+    written = instructor("stubs").write_exercises(solutions, exercises)
     print(f"wrote {len(written)} modules to exercises/")
     return 0
 
@@ -234,9 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             if note:
                 print(note, file=sys.stderr)
         return args.run(args)
-    except (UsageProblem, intake.NotASubmission, GraderFault, stubs.MarkerError,
-            batch.BatchProblem, release.BuildProblem, class_report.ReportProblem,
-            shards.ShardProblem, sandbox.IsolationUnavailable, audit.AuditProblem) as problem:
+    except (ToolProblem, intake.NotASubmission, GraderFault,
+            sandbox.IsolationUnavailable) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

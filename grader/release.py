@@ -9,8 +9,9 @@ that module's public points, and the grading reporter).
 Nothing instructor-only goes in: not solutions/, tests/hidden, tests/misconceptions,
 tests/alternatives, examples/ nor the kit's own tests; the bundle's grader runs without
 them (no catalogue: no misconception matching; no hidden suite: `--tests public`). Of
-the grader itself, the modules in INSTRUCTOR_MODULES stay out (they hold answers; no
-shipped module may import them when it loads). The plots' reference curves, which the
+the grader itself, only the modules of LEARNER_MODULES go in: an allow-list, so a new
+module is instructor-only until someone decides a learner needs it (no shipped module may
+import another when it loads). The plots' reference curves, which the
 kit makes by running solutions/, travel as numbers in grader/reference_runs.json (the
 same numbers every report shows anyway).
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from grader import plots
 from grader.contract import CONTRACT, MODULES
+from grader.problems import ToolProblem
 from grader.run import KIT
 
 BUNDLE_NAME = "calculus-optimization-exercises"
@@ -36,12 +38,24 @@ HIDDEN_COMMAND = "python -m pytest tests/hidden/test_{module}.py -q --tb=no -rN"
 STEP_TIMEOUT_MINUTES = 10
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 REFERENCE_RUNS = "reference_runs.json"
-# grader modules for instructors only that hold answers (notebooks: the nbgrader course's
-# helper implementations); the learner's grader must not import them when it loads.
-INSTRUCTOR_MODULES = ("notebooks",)
+# The grader modules a learner's bundle needs: the command line and its self-check, the
+# sandbox, the checks' runtime, the feedback and its plots, notebooks as submissions, and
+# the nbgrader bridge their course notebooks call. Every other module (batch, serve,
+# shards, class_report, release, gradescope, notebooks, stubs, audit, mutants, ...) is
+# for instructors and stays out.
+LEARNER_MODULES = (
+    "__init__", "__main__", "cli", "problems", "run", "contract",
+    # isolation: the sandbox and what runs inside it
+    "sandbox", "bwrap", "namespaces", "factory", "worker", "protocol", "plain", "errors",
+    "formulas", "figures", "remote", "submission", "notebook_modules",
+    # checking: the pytest plugin and what checks use
+    "pytest_plugin", "expect", "gradcheck", "misconceptions", "recognise", "bridge",
+    # intake and reports
+    "intake", "notebook_intake", "results", "formats", "hints", "plots",
+)
 
 
-class BuildProblem(Exception):
+class BuildProblem(ToolProblem):
     """The kit or the target cannot make this package; one line saying what to do."""
 
 
@@ -58,7 +72,7 @@ def build_release(kit: Path, target: Path) -> Path:
     check_learner_grader(kit / "grader")
     for folder in ("exercises", "tests/public"):
         copy_sources(kit / folder, target / folder)
-    copy_sources(kit / "grader", target / "grader", leave_out=INSTRUCTOR_MODULES)
+    copy_sources(kit / "grader", target / "grader", only=LEARNER_MODULES)
     shutil.copyfile(kit / "conftest.py", target / "conftest.py")
     for name, text in generated.items():
         (target / name).parent.mkdir(parents=True, exist_ok=True)
@@ -79,20 +93,26 @@ def bundle_documents(kit: Path) -> dict[str, str]:
     }
 
 
-def copy_sources(source: Path, target: Path, leave_out: tuple[str, ...] = ()) -> None:
-    """The .py files of source (not its caches nor sub-folders, nor the modules named in
-    leave_out) into target."""
+def copy_sources(source: Path, target: Path, only: tuple[str, ...] | None = None) -> None:
+    """The .py files of source (not its caches nor sub-folders; only the modules named in
+    `only`, when given) into target."""
     target.mkdir(parents=True, exist_ok=True)
     for path in sorted(source.glob("*.py")):
-        if path.stem not in leave_out:
+        if only is None or path.stem in only:
             shutil.copyfile(path, target / path.name)
 
 
 def check_learner_grader(grader: Path) -> None:
-    """BuildProblem if a module the bundle ships imports an instructor-only one on load."""
-    left_out = {f"grader.{name}" for name in INSTRUCTOR_MODULES}
+    """BuildProblem if a module the bundle ships is missing, or imports one it does not
+    ship when it loads."""
+    missing = [name for name in LEARNER_MODULES if not (grader / f"{name}.py").is_file()]
+    if missing:
+        raise BuildProblem(f"grader/ has no {', '.join(missing)}.py: update "
+                           "grader.release.LEARNER_MODULES")
+    left_out = {f"grader.{path.stem}" for path in grader.glob("*.py")
+                if path.stem not in LEARNER_MODULES}
     for path in sorted(grader.glob("*.py")):
-        if path.stem in INSTRUCTOR_MODULES:
+        if path.stem not in LEARNER_MODULES:
             continue
         imported = load_time_imports(ast.parse(path.read_text())) & left_out
         if imported:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from grader import formats, intake
 from grader.misconceptions import load_catalogue
 from grader.plots import draw_plots
+from grader.problems import UsageProblem
 from grader.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord
 from grader.recognise import Recogniser
 from grader.remote import IsolatedSubmission
-from grader.results import CheckResult, GradeResult
+from grader.results import CheckResult, GradeResult, save_grade
 from grader.sandbox import Limits, isolation_description, protect
 from grader.submission import LocalSubmission, Submission, import_folder
 
@@ -204,3 +208,46 @@ def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> 
             passed=record.passed, message=message, kind=record.kind,
             description=record.description, misconception=recognised, detail=detail))
     return results
+
+
+# --------------------------------------------------------------------- one path, end to end
+
+def prepare_out_dir(out: Path) -> None:
+    """Create out (and out/plots) or raise UsageProblem saying why it cannot be used."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise UsageProblem(f"cannot write to {out} ({exc.strerror or exc}); "
+                           "choose another --out folder") from None
+    plots = out / "plots"
+    shutil.rmtree(plots, ignore_errors=True)
+    plots.mkdir()
+
+
+def grade_path(path: Path, out: Path, options: GradeOptions,
+               zero_if_unreadable: bool = False, runner: SuiteRunner | None = None
+               ) -> GradeResult:
+    """Stage, grade and report one submission; prints the summary.
+
+    With zero_if_unreadable (batch), a path that is not a submission is graded as an
+    empty one, so the student still gets a row, a zero and the reason.
+    """
+    try:
+        staged = intake.stage(path)
+    except intake.NotASubmission as problem:
+        if not zero_if_unreadable:
+            raise
+        staged = intake.empty_submission(str(problem))
+    try:
+        prepare_out_dir(out)
+        result = grade(staged.folder, out, options, runner)
+        result.notes = staged.notes + result.notes
+        formats.write_report(result, out)
+        save_grade(result, out / "grade.json")
+    finally:
+        staged.close()
+    print(formats.summary_text(result))
+    print(f"report: {out / 'feedback.html'}")
+    return result

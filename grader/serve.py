@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 
 from grader import formats, intake, sandbox
-from grader.cli import UsageProblem, grade_path
+from grader.problems import UsageProblem
 from grader.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord, CheckRecorder
-from grader.run import KIT, GradeOptions, GraderFault
+from grader.run import KIT, GradeOptions, GraderFault, grade_path
 from grader.submission import Submission
 
 

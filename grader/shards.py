@@ -38,6 +38,7 @@ from typing import TypeVar
 
 from grader import batch, class_report, formats, intake
 from grader.contract import MODULES
+from grader.problems import ToolProblem
 from grader.results import GradeResult, load_grade, write_atomically
 
 MARKER = "shard.json"            # written by `batch --shard` into its --out folder
@@ -46,7 +47,7 @@ SOURCES = ".merged-from.json"    # in a merged folder: student id -> the folder 
 T = TypeVar("T")
 
 
-class ShardProblem(ValueError):
+class ShardProblem(ToolProblem, ValueError):
     """A bad --shard or an impossible merge; one line saying what to do."""
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.problems import ToolProblem
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
 
-class MarkerError(ValueError):
+class MarkerError(ToolProblem, ValueError):
     """Solution markers that do not pair up."""
 
 

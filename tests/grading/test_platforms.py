@@ -31,7 +31,7 @@ from grader import plots as kit_plots
 from grader.contract import MODULES
 from grader.misconceptions import build_submission, load_catalogue
 from grader.release import (
-    INSTRUCTOR_MODULES,
+    LEARNER_MODULES,
     BuildProblem,
     build_release,
     check_learner_grader,
@@ -135,16 +135,26 @@ def test_the_bundle_holds_what_learners_need(bundle):
         assert command in readme
     assert all(f"| `{module}` |" in readme for module in MODULES)
     assert "HIDDEN_TESTS_TOKEN" in (bundle / "INSTRUCTORS.md").read_text()
-    assert not [name for name in INSTRUCTOR_MODULES if (bundle / "grader" / f"{name}.py").exists()]
+    shipped = {path.stem for path in (bundle / "grader").glob("*.py")}
+    assert shipped == set(LEARNER_MODULES)         # the allow-list, and nothing else
+    instructors = {path.stem for path in (KIT / "grader").glob("*.py")} - set(LEARNER_MODULES)
+    assert {"batch", "serve", "notebooks", "audit", "release", "gradescope"} <= instructors
+    assert not list((bundle / "tests").glob("hidden*"))
     with pytest.raises(BuildProblem, match="not empty"):
         build_release(KIT, bundle)
 
 
 def test_a_shipped_module_may_import_an_instructor_only_one_only_when_called(tmp_path):
-    (tmp_path / "lazy.py").write_text("def run():\n    from grader import notebooks\n")
+    for name in LEARNER_MODULES:
+        (tmp_path / f"{name}.py").write_text("")
+    (tmp_path / "notebooks.py").write_text("")
+    (tmp_path / "cli.py").write_text("def run():\n    from grader import notebooks\n")
     check_learner_grader(tmp_path)
-    (tmp_path / "cli.py").write_text("import sys\nfrom grader import batch, notebooks\n")
+    (tmp_path / "cli.py").write_text("import sys\nfrom grader import notebooks\n")
     with pytest.raises(BuildProblem, match="grader/cli.py imports grader.notebooks"):
+        check_learner_grader(tmp_path)
+    (tmp_path / "bridge.py").unlink()
+    with pytest.raises(BuildProblem, match="no bridge.py"):
         check_learner_grader(tmp_path)
 
 
