@@ -129,7 +129,7 @@ def add_root_flag(parser: argparse.ArgumentParser) -> None:
 
 def run_isolation(args: argparse.Namespace) -> int:
     mode = sandbox.isolation()
-    print(f"{mode}: {sandbox.isolation_description(mode)}")
+    print(f"{mode}: learner code runs {sandbox.isolation_description(mode)}")
     if mode != "namespaces":
         print(f"namespaces: not available ({sandbox.namespaces_problem()})")
     return 0

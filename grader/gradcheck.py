@@ -30,7 +30,9 @@ ROWS = 3
 DISAGREES = "your derivative disagrees with the slope of {reference} here"
 LOSS_OFF = ("your {name} is off here (it gave {got:.6g}, not {want:.6g}; see its own check), "
             "so the correct {name} stands in for it")
-HEADER = f"{'coordinate':>10} {'analytic':>11} {'numerical':>11} {'rel. err':>8}"
+# ratio = analytic / numerical: the same ratio on every row is a constant factor (a lost
+# 1/n, a lost 2), a negative one a sign
+HEADER = f"{'coordinate':>10} {'analytic':>11} {'numerical':>11} {'ratio':>8} {'rel. err':>8}"
 
 
 def central_slopes(f: Callable[[np.ndarray], Any], w: np.ndarray, h: float = H) -> np.ndarray:
@@ -92,9 +94,14 @@ def disagreement_table(analytic: np.ndarray, numeric: np.ndarray, labels: Sequen
     excess = np.abs(a - n) / (atol + RTOL * (np.abs(a) + np.abs(n)))
     worst = np.argsort(-excess, kind="stable")[:rows]
     errors = relative_errors(a, n)
-    lines = [HEADER] + [f"{labels[i][-10:]:>10} {a[i]:>11.5g} {n[i]:>11.5g} {errors[i]:>8.1e}"
-                        for i in worst]
+    lines = [HEADER] + [f"{labels[i][-10:]:>10} {a[i]:>11.5g} {n[i]:>11.5g} "
+                        f"{ratio(a[i], n[i]):>8} {errors[i]:>8.1e}" for i in worst]
     return "\n".join(lines)
+
+
+def ratio(analytic: float, numeric: float) -> str:
+    """analytic / numeric to 3 digits, or '-' where the slope is 0."""
+    return f"{analytic / numeric:.3g}" if abs(numeric) > 1e-12 else "-"
 
 
 def expect_slopes(analytic: Any, numeric: np.ndarray, what: str, labels: Sequence[str],
@@ -117,7 +124,9 @@ def expect_slopes(analytic: Any, numeric: np.ndarray, what: str, labels: Sequenc
         fail(f"{what}: your derivative came back with inf or nan entries")
     bad = int(np.sum(~(np.abs(analytic - numeric) <= slack)))
     sentence = DISAGREES.format(reference=reference)
-    lines = [note, f"{what}: {sentence} ({bad} of {numeric.size} coordinates):",
+    shown = min(ROWS, numeric.size)
+    lines = [note, f"{what}: {sentence} ({bad} of {numeric.size} coordinates, worst "
+                   f"{shown} shown):",
              disagreement_table(analytic, numeric, labels, atol)]
     fail("\n".join(line for line in lines if line))
 

@@ -162,6 +162,9 @@ class CheckRecorder:
 
 KEPT_RESULT_NUMBERS = 1_000_000
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+# pytest's advice to its own users ("Use -v to get more diff") and its "+  where ..."
+# unrolling of the assertion mean nothing to a learner
+PYTEST_NOISE = re.compile(r"^\s*(Use -v to get more diff|\+\s+where .*)\n?", re.MULTILINE)
 
 
 def small(value: Any) -> bool:
@@ -191,7 +194,7 @@ def failure_text(excinfo: pytest.ExceptionInfo, suite: str) -> tuple[str, str]:
         return "check", HIDDEN_DETAILS_WITHHELD
     # pytest's explanation names objects by address (<function diff at 0x7f...>): drop it,
     # so a message is the same in every run
-    return "check", errors.cap(ADDRESS.sub("", excinfo.exconly()), 1500)
+    return "check", errors.cap(PYTEST_NOISE.sub("", ADDRESS.sub("", excinfo.exconly())), 1500)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -118,8 +118,8 @@ def raise_if_sandbox_failed(submission: Submission) -> None:
 def isolation_note(mode: str) -> str:
     """The report's line on how learner code was isolated."""
     if mode == "in-process":
-        return "Learner code ran in the grading process (a trusted run, not isolated)."
-    return f"Learner code ran isolated: {isolation_description(mode)}."
+        return "Your code ran inside the grading process (a trusted run, not isolated)."
+    return f"Your code ran {isolation_description(mode)}."
 
 
 def open_submission(folder: Path, options: GradeOptions, out_dir: Path) -> Submission:

@@ -160,11 +160,12 @@ _STUDENTS = [0]
 
 def isolation_description(mode: str) -> str:
     """A short phrase for reports: how learner code was isolated."""
-    return {"namespaces": "namespaces (bubblewrap): own user, PID, IPC, network and "
-                          "mount namespaces, no network, nothing of the kit visible",
-            "uid": "an unprivileged uid of its own (no namespaces on this machine)",
-            "same-user": "your own user (a self-check: your code, your account)",
-            "root": "root, as the instructor allowed (--allow-root-worker)"}[mode]
+    return {"namespaces": "in the grader's sandbox (Linux namespaces, made by bubblewrap): "
+                          "no network, no files but its own",
+            "uid": "in the grader's sandbox (a user account of its own; this machine "
+                   "allows no namespaces)",
+            "same-user": "as you, on your own machine (a self-check)",
+            "root": "as root, without a sandbox (the instructor allowed it)"}[mode]
 
 
 # --------------------------------------------------------------------- folders
