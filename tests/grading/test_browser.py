@@ -8,9 +8,12 @@ import re
 from pathlib import Path
 
 import matplotlib.image as mpimg
+import pytest
 
 from grader import formats
 from grader.run import GradeOptions, grade
+
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 
 KIT = Path(__file__).resolve().parents[2]
 

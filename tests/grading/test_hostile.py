@@ -2017,6 +2017,8 @@ if _os.fork() == 0:                      # a daemon that plants again, later
 
 VICTIM = """
 import os as _os
+
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 _right_forward = forward_difference
 
 def forward_difference(f, x, h=1e-5):     # wrong if anything of the student before is left

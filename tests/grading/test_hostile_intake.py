@@ -549,6 +549,8 @@ import os, sys, tempfile
 sys.path.insert(0, sys.argv[1])
 tempfile.tempdir = sys.argv[2]
 from grader import intake
+
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 staged = intake.new_staging()
 staged.folder.mkdir()
 (staged.folder / "derivatives.py").write_text("x = 1")

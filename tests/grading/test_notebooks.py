@@ -270,6 +270,7 @@ def grade_points(folder: Path, module: str) -> dict[str, float]:
     return points
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", CATALOGUE, ids=[entry.id for entry in CATALOGUE])
 def test_a_notebook_scores_what_grade_scores(entry, course, notebooks, tmp_path):
     """Parity, in process: each catalogued mistake and correct variant, as a notebook
@@ -316,6 +317,7 @@ def test_nbgrader_releases_the_course_without_solutions_or_hidden_checks(tmp_pat
             assert "raise NotImplementedError()" in source(cell)
 
 
+@pytest.mark.slow
 def test_nbgrader_autograde_scores_the_catalogue_as_grade_does(tmp_path):
     """Real `nbgrader autograde` of a correct student and of catalogue entries (every
     other one of two modules: at least 20), with the generated test cells: each function

@@ -445,6 +445,8 @@ HOSTILE = """
 
 import os as _os, subprocess as _subprocess, sys as _sys
 
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
+
 print("uid", _os.getuid(), flush=True)
 for _path, _mode in (({hidden!r}, "r"), ({results!r}, "a")):
     try:

@@ -19,6 +19,8 @@ import pytest
 from grader.batch import GradingServer
 from grader.misconceptions import build_submission, load_catalogue
 
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
+
 KIT = Path(__file__).resolve().parents[2]
 
 CRASHER = """

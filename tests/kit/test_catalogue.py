@@ -17,6 +17,8 @@ import pytest
 from grader.contract import MODULES
 from grader.misconceptions import build_submission, load_catalogue
 
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
+
 ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = load_catalogue(ROOT / "tests" / "misconceptions", ROOT / "tests" / "alternatives")
 WRONG = [entry for entry in ENTRIES if not entry.correct]
