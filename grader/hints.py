@@ -71,7 +71,7 @@ NOT_FINITE = ("`{function}` returned inf or nan. Print the intermediate values f
               "Clip, guard or rearrange that step as the docstring describes.")
 SHAPE = ("`{function}` returned a result of the wrong shape or length. Print the `.shape` of "
          "your result and of each intermediate for the check's inputs: a sum or mean "
-         "without `axis=`, a missing transpose (`X.T`), a flattened array or an extra "
+         "without `axis=`, a missing transpose, a flattened array or an extra "
          "dimension are the usual causes. The docstring states the shape to return.")
 TYPE = ("`{function}` returned the wrong type of value. Return what the docstring says: a "
         "float where it asks for a number (`float(...)` turns a 0-d or one-element result "
@@ -174,7 +174,7 @@ RAISED_DETAILS: tuple[tuple[re.Pattern, str], ...] = tuple(
          "elementwise numpy (`np.where`, `np.maximum`, `np.abs`), which works on floats and "
          "arrays alike."),
         (r"broadcast|not aligned|matmul|mismatch in its core dimension", " Two arrays' shapes "
-         "do not fit together: print the shapes on the failing line; a transpose (`X.T`) "
+         "do not fit together: print the shapes on the failing line; a transpose "
          "or an `axis=` is usually missing."),
         (r"IndexError", " An index ran past the end of an array, or indexed a float: inputs "
          "may have any length or be 0-d; loop over `np.ndindex(x.shape)` or use whole-array "

@@ -94,7 +94,7 @@ def test_sigmoid_extreme_scalar(submission, z):
 
 @pytest.mark.points(2)
 def test_sigmoid_derivative_matrix(submission):
-    """sigmoid_derivative: sigmoid(z) * (1 - sigmoid(z)) on a 2-D array, z unchanged"""
+    """sigmoid_derivative: the exact slope of the sigmoid on a 2-D array, z unchanged"""
     z = np.random.default_rng(602).uniform(-30.0, 30.0, size=(3, 4))
     got = submission.chain_rule.sigmoid_derivative(z)
     expect_unchanged(submission)
@@ -133,7 +133,7 @@ def twice(x):
 
 @pytest.mark.points(2)
 def test_chain_derivative_array(submission):
-    """chain_derivative: d/dx sin(x**2 + 1) = cos(x**2 + 1) * 2x on an array, x unchanged"""
+    """chain_derivative: the exact derivative of sin(x**2 + 1) on an array, x unchanged"""
     x = np.random.default_rng(603).uniform(-2.0, 2.0, size=6)
     got = submission.chain_rule.chain_derivative(np.cos, square_plus_one, twice, x)
     expect_unchanged(submission)
@@ -143,7 +143,7 @@ def test_chain_derivative_array(submission):
 
 @pytest.mark.points(1)
 def test_chain_derivative_scalar(submission):
-    """chain_derivative: d/dx exp(3x - 1) = 3 exp(3x - 1) at a float x"""
+    """chain_derivative: the exact derivative of exp(3x - 1) at a float x"""
     def inner(x):
         return 3.0 * x - 1.0
 

@@ -159,7 +159,7 @@ def test_second_derivative_true_value(submission):
 
 @pytest.mark.points(2)
 def test_polynomial_derivative_random(submission):
-    """polynomial_derivative: k * coeffs[k] for k >= 1, for a random degree-5 polynomial"""
+    """polynomial_derivative: the exact coefficients of p' for a random degree-5 polynomial"""
     coeffs = np.random.default_rng(41).normal(size=6)
     got = submission.derivatives.polynomial_derivative(coeffs)
     expect_unchanged(submission)

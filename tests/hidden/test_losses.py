@@ -98,7 +98,7 @@ def test_mse_perfect(submission):
 
 @pytest.mark.points(2)
 def test_mse_gradient_formula(submission):
-    """mse_gradient: (2 / n) X.T (X w - y), shape (d,) with n != d, inputs unchanged"""
+    """mse_gradient: the exact gradient of mse(X @ w, y), shape (d,), n != d, inputs unchanged"""
     X, w, y = regression_problem(811)
     got = submission.losses.mse_gradient(X, w, y)
     expect_unchanged(submission)
@@ -204,7 +204,7 @@ def test_logistic_loss_extreme_scores(submission):
 
 @pytest.mark.points(2)
 def test_logistic_gradient_formula(submission):
-    """logistic_gradient: (1 / n) X.T (sigmoid(X w) - y), shape (d,), inputs unchanged"""
+    """logistic_gradient: the exact gradient of logistic_loss in w, shape (d,), inputs unchanged"""
     X, w, y = classification_problem(841)
     got = submission.losses.logistic_gradient(X, w, y)
     expect_unchanged(submission)

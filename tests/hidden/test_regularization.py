@@ -32,7 +32,7 @@ def test_l2_penalty_formula(submission):
 
 @pytest.mark.points(1)
 def test_l2_gradient_formula(submission):
-    """l2_gradient: equals 2 * lam * w and leaves w unchanged"""
+    """l2_gradient: the exact gradient of l2_penalty at a random w, which it leaves unchanged"""
     w = np.random.default_rng(12).normal(size=5)
     for lam in LAMS:
         got = submission.regularization.l2_gradient(w, lam)
@@ -52,7 +52,7 @@ def test_l1_penalty_formula(submission):
 
 @pytest.mark.points(2)
 def test_l1_subgradient_sign_and_zero(submission):
-    """l1_subgradient: lam * sign(w), exactly 0 where w == 0"""
+    """l1_subgradient: the slope of l1_penalty wherever w != 0, exactly 0 where w == 0"""
     w = np.array([1.5, 0.0, -2.0, 0.0, 1e-12, -3.0, -0.0])
     zero = w == 0.0
     for lam in (0.0, 0.4, 2.5):
@@ -77,7 +77,7 @@ def test_ridge_loss_formula(submission):
 
 @pytest.mark.points(2)
 def test_ridge_gradient_formula(submission):
-    """ridge_gradient: (2 / n) X^T (X w - y) + 2 lam w, for lam = 0 too"""
+    """ridge_gradient: the exact gradient of ridge_loss at random points, for lam = 0 too"""
     for seed, (n, d) in ((7, (30, 4)), (8, (9, 3))):
         X, w, y = _data(n, d, seed)
         for lam in LAMS:
@@ -120,7 +120,7 @@ def test_ridge_closed_form_gradient_vanishes(submission):
 
 @pytest.mark.points(2)
 def test_ridge_closed_form_matches_augmented_least_squares(submission):
-    """ridge_closed_form: equals least squares on [X; sqrt(n lam) I], [y; 0]"""
+    """ridge_closed_form: the exact minimiser of ridge_loss, for tall and wide X"""
     for seed, (n, d), lam in ((10, (25, 5), 0.1), (11, (40, 3), 1.3), (12, (6, 9), 0.2)):
         X, _, y = _data(n, d, seed)
         A = np.vstack([X, np.sqrt(n * lam) * np.eye(d)])

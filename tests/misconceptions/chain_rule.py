@@ -41,9 +41,11 @@ def sigmoid(z):
 
 
 @wrong("sigmoid_derivative", "plus-instead-of-minus",
-       summary="computes s * (1 + s) instead of s * (1 - s)",
-       hint="The derivative of the sigmoid is sigmoid(z) * (1 - sigmoid(z)); it is at most "
-            "0.25, reached at z = 0.")
+       summary="gets a sign wrong in the sigmoid's derivative: its values exceed 0.25 and grow "
+               "with z",
+       hint="Differentiate 1 / (1 + exp(-z)) with the chain rule, keeping every sign, then write "
+            "the result in terms of sigmoid(z). The sigmoid's slope is never above 0.25, its "
+            "value at z = 0; your gradient check compares yours with the slope of your sigmoid.")
 def sigmoid_derivative(z):
     z = np.asarray(z, dtype=float)
     e = np.exp(-np.abs(z))
@@ -53,9 +55,11 @@ def sigmoid_derivative(z):
 
 
 @wrong("sigmoid_derivative", "naive-quotient",
-       summary="computes exp(-z) / (1 + exp(-z))**2 directly: inf / inf = nan for z << 0",
+       summary="evaluates the derivative as a quotient of exponentials: inf / inf = nan for "
+               "z << 0",
        hint="exp(-z) overflows for z = -1e4 and the quotient of two infinities is nan. "
-            "Reuse your stable sigmoid: sigma'(z) = sigma(z) * (1 - sigma(z)).")
+            "Rewrite your derivative in terms of sigmoid(z) itself and call your stable sigmoid, "
+            "which never overflows.")
 def sigmoid_derivative(z):
     e = np.exp(-z)
     return e / (1.0 + e) ** 2
@@ -107,8 +111,10 @@ def chain_derivative(f_prime, g, g_prime, x):
 
 @wrong("two_layer_net", "missing-tanh-derivative",
        summary="backpropagates through tanh as if it were the identity",
-       hint="Between the hidden values and the pre-activations sits tanh: multiply the "
-            "gradient by its derivative 1 - tanh(a)**2, elementwise, before going further.")
+       hint="Between the hidden values and the pre-activations sits tanh: by the chain rule, "
+            "multiply the gradient elementwise by the slope of tanh at the pre-activations "
+            "before going further. Differentiate tanh = sinh / cosh by hand, and check the "
+            "result against central differences.")
 def two_layer_net(params, X, y):
     W1, b1, w2, b2 = params["W1"], params["b1"], params["w2"], params["b2"]
     n = X.shape[0]
@@ -123,9 +129,11 @@ def two_layer_net(params, X, y):
 
 
 @wrong("two_layer_net", "missing-two-over-n",
-       summary="starts backpropagation with pred - y instead of 2 (pred - y) / n",
-       hint="The loss is the mean of squared residuals: the square brings a factor 2, the "
-            "mean a factor 1 / n, into dloss/dpred.")
+       summary="starts backpropagation with pred - y, which is not the derivative of the loss "
+               "with respect to pred",
+       hint="The loss is a mean of squared residuals: differentiate it with respect to one "
+            "pred[i], with the chain rule through the square and the derivative of a mean, "
+            "before going further.")
 def two_layer_net(params, X, y):
     W1, b1, w2, b2 = params["W1"], params["b1"], params["w2"], params["b2"]
     hidden = np.tanh(X @ W1 + b1)

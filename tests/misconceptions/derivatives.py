@@ -82,9 +82,10 @@ def second_derivative(f, x, h=1e-4):
 
 
 @wrong("polynomial_derivative", "no-power",
-       summary="drops the constant term but does not multiply by the power k",
-       hint="d/dx c x**k = k c x**(k - 1): each remaining coefficient is multiplied by its "
-            "old power. Check with p(x) = x**2, whose derivative is 2x.")
+       summary="drops the constant term but leaves the other coefficients as they were",
+       hint="Differentiate one term c x**k on its own with the power rule: what becomes of the "
+            "exponent, and what comes down in front? Check with p(x) = x**2, comparing your p' "
+            "with the central_difference of p.")
 def polynomial_derivative(coeffs):
     coeffs = np.asarray(coeffs, dtype=float)
     if coeffs.shape[0] <= 1:
@@ -93,7 +94,8 @@ def polynomial_derivative(coeffs):
 
 
 @wrong("polynomial_derivative", "keeps-length",
-       summary="multiplies by the powers but keeps the zeroed constant term (one entry too many)",
+       summary="returns len(coeffs) coefficients, one too many: the constant term's 0 stays in "
+               "front",
        hint="The derivative has degree one less: the result should have len(coeffs) - 1 "
             "entries, starting with the coefficient of x**0 of p'(x).")
 def polynomial_derivative(coeffs):
@@ -111,9 +113,10 @@ def polynomial_derivative(coeffs):
 
 
 @wrong("polynomial_derivative", "off-by-one-power",
-       summary="multiplies coeffs[k] by k - 1 instead of k",
-       hint="The coefficient that moves to position k - 1 came from x**k, so it is "
-            "multiplied by k. Check the linear term: the derivative of 3x is 3.")
+       summary="multiplies coeffs[k] by k - 1: the power rule is off by one",
+       hint="Position and power are easy to mix up: coeffs[k] belongs to the term of x**k. "
+            "Differentiate that term alone with the power rule, and check the linear term: "
+            "the slope of 3x is 3.")
 def polynomial_derivative(coeffs):
     coeffs = np.asarray(coeffs, dtype=float)
     if coeffs.shape[0] <= 1:

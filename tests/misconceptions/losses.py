@@ -34,22 +34,27 @@ def mse(y_pred, y):
 
 @wrong("mse_gradient", "missing-two",
        summary="forgets the factor 2 from differentiating the square",
-       hint="d/dr r**2 = 2r: the gradient of the mean of squares carries a factor 2.")
+       hint="Differentiate each squared residual with the power rule, then apply the chain "
+            "rule through r = X @ w - y. Your gradient check compares your gradient with the "
+            "slope of your own mse.")
 def mse_gradient(X, w, y):
     return X.T @ (X @ w - y) / X.shape[0]
 
 
 @wrong("mse_gradient", "missing-one-over-n",
        summary="forgets the 1 / n from the mean",
-       hint="The loss is a mean over n samples, so its gradient is divided by n too.")
+       hint="The loss is a mean over the n samples, and the derivative of a mean is the mean "
+            "of the derivatives: average the samples' contributions, do not just add them.")
 def mse_gradient(X, w, y):
     return 2.0 * X.T @ (X @ w - y)
 
 
 @wrong("mse_gradient", "sign-flipped",
-       summary="uses y - X w instead of X w - y: the gradient points downhill",
-       hint="The gradient points uphill: moving w along it must increase the loss. "
-            "Differentiate (X w - y)**2 with respect to w and keep the sign.")
+       summary="has its sign flipped: it points downhill, so a small step along it lowers the "
+               "loss",
+       hint="The gradient points uphill: a small step along it must increase the loss. Apply "
+            "the chain rule through the residual r = X @ w - y and keep track of the sign; "
+            "your gradient check compares your gradient with the slope of your own mse.")
 def mse_gradient(X, w, y):
     return (2.0 / X.shape[0]) * X.T @ (y - X @ w)
 
@@ -133,7 +138,8 @@ def logistic_loss(X, w, y):
 
 @wrong("logistic_gradient", "missing-one-over-n",
        summary="forgets the 1 / n from the mean",
-       hint="The loss is a mean over n samples, so divide the gradient by n.")
+       hint="The loss is a mean over the n samples, and the derivative of a mean is the mean "
+            "of the derivatives: average the samples' contributions, do not just add them.")
 def logistic_gradient(X, w, y):
     z = X @ w
     e = np.exp(-np.abs(z))
@@ -142,8 +148,12 @@ def logistic_gradient(X, w, y):
 
 
 @wrong("logistic_gradient", "sign-flipped",
-       summary="uses y - sigmoid(X w) instead of sigmoid(X w) - y",
-       hint="d/dz [log(1 + exp(z)) - y z] = sigmoid(z) - y; keep that order.")
+       summary="has its sign flipped: it points downhill, so a small step along it lowers the "
+               "loss",
+       hint="Differentiate one sample's loss log(1 + exp(z)) - y z with respect to its score z, "
+            "keeping the sign, then apply the chain rule through z = X @ w. A small step along "
+            "the gradient must increase the loss; your gradient check compares yours with the "
+            "slope of your own logistic_loss.")
 def logistic_gradient(X, w, y):
     z = X @ w
     e = np.exp(-np.abs(z))
@@ -152,9 +162,10 @@ def logistic_gradient(X, w, y):
 
 
 @wrong("logistic_gradient", "no-sigmoid",
-       summary="uses the scores X w instead of sigmoid(X w), as in linear regression",
-       hint="The derivative of log(1 + exp(z)) is sigmoid(z), not z: pass the scores "
-            "through the sigmoid before subtracting y.")
+       summary="differentiates log(1 + exp(z)) as if it were z**2 / 2, as in linear regression",
+       hint="Differentiate log(1 + exp(z)) with respect to z with the chain rule (the outer "
+            "log, the inner 1 + exp(z)): the result is not z. Then go through z = X @ w, and "
+            "compare with your gradient check.")
 def logistic_gradient(X, w, y):
     return X.T @ (X @ w - y) / X.shape[0]
 

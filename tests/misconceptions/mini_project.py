@@ -46,8 +46,10 @@ def train_logistic_regression(X, y, lr, n_steps, lam=0.0):
 
 
 @wrong("train_logistic_regression", "lam-w-gradient",
-       summary="adds lam * w for the penalty's gradient instead of 2 * lam * w",
-       hint="The gradient of lam * sum(w**2) is 2 * lam * w.")
+       summary="adds lam * w for the penalty's gradient, missing the factor the square brings "
+               "down",
+       hint="Differentiate lam * sum(w**2) one weight at a time with the power rule, or reuse "
+            "your l2_gradient, which your gradient check verified.")
 def train_logistic_regression(X, y, lr, n_steps, lam=0.0):
     def loss(w):
         z = X @ w

@@ -20,8 +20,9 @@ def l2_penalty(w, lam):
 
 
 @wrong("l2_gradient", "missing-two",
-       summary="returns lam * w: the 2 from differentiating w**2 is missing",
-       hint="d/dw of w**2 is 2w; differentiate lam * w_i**2 term by term.")
+       summary="returns lam * w, missing the factor the square brings down",
+       hint="Differentiate lam * w_i**2 with respect to w_i with the power rule, one term at a "
+            "time; your gradient check compares yours with the slope of your own l2_penalty.")
 def l2_gradient(w, lam):
     return lam * np.asarray(w, dtype=float)
 
@@ -35,7 +36,7 @@ def l1_penalty(w, lam):
 
 @wrong("l1_subgradient", "lam-at-zero",
        summary="returns +lam (not 0) where w == 0, by testing w >= 0",
-       hint="At w == 0 the absolute value has a kink; the contract picks the subgradient 0 there. What does np.sign(0) give?")
+       hint="At w == 0 the absolute value has a kink; the contract picks the subgradient 0 there. Treat w == 0 apart from w > 0 and w < 0.")
 def l1_subgradient(w, lam):
     return np.where(np.asarray(w) >= 0, lam, -lam).astype(float)
 
@@ -55,22 +56,29 @@ def ridge_gradient(X, w, y, lam):
 
 
 @wrong("ridge_gradient", "lam-w",
-       summary="adds lam * w instead of 2 * lam * w for the penalty",
-       hint="Differentiate lam * w_i**2: the square brings down a factor of 2.")
+       summary="adds lam * w for the penalty's gradient, missing the factor the square brings "
+               "down",
+       hint="Differentiate lam * w_i**2 with the power rule, or reuse your l2_gradient; your "
+            "gradient check compares yours with the slope of your own ridge_loss.")
 def ridge_gradient(X, w, y, lam):
     return (2.0 / X.shape[0]) * X.T @ (X @ w - y) + lam * w
 
 
 @wrong("ridge_gradient", "mse-missing-two",
-       summary="uses (1 / n) X^T (X w - y) for the data term, dropping the 2 of the square",
-       hint="The derivative of a squared residual r**2 is 2 r: the data term's gradient is (2 / n) X^T (X w - y).")
+       summary="drops the factor the square brings down from the data term's gradient",
+       hint="Differentiate each squared residual with the power rule, then apply the chain rule "
+            "through r = X @ w - y (or reuse your mse_gradient); your gradient check compares "
+            "yours with the slope of your own ridge_loss.")
 def ridge_gradient(X, w, y, lam):
     return (1.0 / X.shape[0]) * X.T @ (X @ w - y) + 2.0 * lam * w
 
 
 @wrong("ridge_closed_form", "lam-not-times-n",
-       summary="solves (X^T X + lam I) w = X^T y: the penalty is not scaled by n",
-       hint="Multiply the zero-gradient condition (2/n) X^T (X w - y) + 2 lam w = 0 by n/2 and see what multiplies I.")
+       summary="solves the zero-gradient equations with the penalty not scaled by n, as if the "
+               "data term were a sum",
+       hint="Set the gradient of ridge_loss to zero and clear its fractions: the data term is "
+            "a mean over n samples and the penalty is not, so they do not scale alike. Your "
+            "ridge_gradient at the returned w must be zero.")
 def ridge_closed_form(X, y, lam):
     d = X.shape[1]
     return np.linalg.solve(X.T @ X + lam * np.eye(d), X.T @ y)
@@ -78,7 +86,8 @@ def ridge_closed_form(X, y, lam):
 
 @wrong("ridge_closed_form", "ignores-lam",
        summary="returns the ordinary least-squares solution, ignoring lam",
-       hint="The penalty changes the minimiser: it adds a multiple of the identity to X^T X.")
+       hint="The penalty changes the minimiser: set the gradient of the whole ridge loss, "
+            "penalty included, to zero.")
 def ridge_closed_form(X, y, lam):
     return np.linalg.lstsq(X, y, rcond=None)[0]
 
