@@ -292,8 +292,9 @@ above 2/L and stopping rules. Passing every public check is a good sign, not a p
 - **Expected**: what the check wanted, in words.
 - **What came back**: what your code returned (its type, shape, first values, the
   relative error) or the error it raised.
-- **Likely misconception**: shown when your output matches a known mistake
-  (the instructor's grader knows more of them than this checker does).
+- **Likely misconception**: in the instructor's grade, when your output matches a known
+  mistake. The catalogue of mistakes stays with the instructor (it would hint at the
+  answers), so your self-check shows **What went wrong** instead: the kind of failure.
 - **Hint**: where to look next.
 - `not implemented yet`: the `raise NotImplementedError()` stub is still there.
 - `did not finish within N s`: a loop that never ends; check your stopping rule.
