@@ -194,6 +194,20 @@ def learner_location(tb: Any, folder: Path) -> str:
     return where
 
 
+def not_implemented_text(qualname: str, exc: BaseException, folder: Path) -> str:
+    """Which stub is still there: the function called, or one it calls (ridge_gradient is
+    done, but the mse_gradient it calls is not)."""
+    owner = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename).parent == folder or Path(frame.filename).name.startswith("<"):
+            owner = frame.name
+    called = qualname.rpartition(".")[2]
+    if owner and owner not in (called, "<module>"):
+        return (f"{qualname} is not finished: it calls {owner}, which is not implemented yet "
+                "(it raises NotImplementedError)")
+    return f"{qualname} is not implemented yet (it raises NotImplementedError)"
+
+
 def describe_exception(exc: BaseException, folder: Path) -> str:
     """'ZeroDivisionError: division by zero (losses.py, line 12)'."""
     if isinstance(exc, SyntaxError):
@@ -254,9 +268,9 @@ def invoke_in_process(function: Callable, record: CallRecord, folder: Path,
         warnings.simplefilter("always")
         try:
             result = function(*args, **kwargs)
-        except NotImplementedError:
-            raise errors.NotImplementedYet(f"{record.function} is not implemented yet "
-                                           "(it raises NotImplementedError)") from None
+        except NotImplementedError as exc:
+            raise errors.NotImplementedYet(not_implemented_text(record.function, exc, folder)
+                                           ) from None
         except (Exception, SystemExit) as exc:
             raise errors.LearnerRaised(f"{record.function} raised "
                                        f"{describe_exception(exc, folder)}") from None

@@ -23,7 +23,12 @@ import numpy as np
 
 from grader import errors, figures, protocol
 from grader.plain import NotPlainData, to_plain
-from grader.submission import FLOAT_WARNINGS, changed_positions, describe_exception
+from grader.submission import (
+    FLOAT_WARNINGS,
+    changed_positions,
+    describe_exception,
+    not_implemented_text,
+)
 
 
 class CallbackFailed(Exception):
@@ -122,10 +127,9 @@ class Worker:
             warnings.simplefilter("always")
             try:
                 result = function(*args, **kwargs)
-            except NotImplementedError:
+            except NotImplementedError as exc:
                 return {"op": "error", "kind": "not-implemented",
-                        "message": f"{qualname} is not implemented yet "
-                                   "(it raises NotImplementedError)"}
+                        "message": not_implemented_text(qualname, exc, self.folder)}
             except BaseException as exc:  # SystemExit and KeyboardInterrupt fail this call only
                 return {"op": "error", "kind": "raised",
                         "message": f"{qualname} raised {describe_exception(exc, self.folder)}"}

@@ -208,3 +208,21 @@ def test_pytest_isolate_runs_the_suites_with_learner_code_in_the_worker(make_sub
                               timeout=300)
     assert in_process.returncode == 1 and " failed" in in_process.stdout
     assert isolated.returncode == 0 and " passed" in isolated.stdout, isolated.stdout[-500:]
+
+
+def test_a_finished_function_that_calls_a_stub_names_the_stub(isolated, make_submission,
+                                                              tmp_path):
+    """ridge_gradient done, the mse_gradient it calls still a stub: the message names
+    mse_gradient (not "ridge_gradient is not implemented"), in the worker and in-process."""
+    folder = make_submission(append={"losses": """
+        def mse_gradient(X, w, y):
+            raise NotImplementedError()
+    """})
+    X, w, y = np.eye(2), np.ones(2), np.zeros(2)
+    messages = []
+    for submission in (isolated(folder), LocalSubmission(folder)):
+        with pytest.raises(errors.NotImplementedYet) as stub:
+            submission.regularization.ridge_gradient(X, w, y, 0.5)
+        messages.append(str(stub.value))
+    assert all("calls mse_gradient, which is not implemented yet" in m for m in messages), \
+        messages
