@@ -34,7 +34,6 @@ import resource
 import shutil
 import signal
 import socket
-import stat
 import sys
 import time
 
@@ -369,14 +368,7 @@ def become_namespaced_worker(request: dict, fds: list[int]) -> None:
 def start_namespaced_worker(request: dict, fds: list[int]) -> None:
     """In the namespaces' worker: descriptors, limits, no privileges, then serve."""
     try:
-        os.setsid()
-        for number in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, signal.SIG_DFL)
-        place_descriptors(fds)
-        os.chdir("/work")
-        os.environ.clear()
-        os.environ.update(request["env"])
-        apply_limits(request["limits"], True)
+        settle(request, fds, "/work", own_uid=True)
         namespaces.drop_privileges()
         namespaces.die_with_parent()
         from grader import worker
@@ -387,19 +379,25 @@ def start_namespaced_worker(request: dict, fds: list[int]) -> None:
         os._exit(0)
 
 
+def settle(request: dict, fds: list[int], work: str, own_uid: bool) -> None:
+    """What every worker does first: a session of its own, default signals, its
+    descriptors, its folder, its environment and its limits."""
+    os.setsid()
+    for number in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, signal.SIG_DFL)
+    place_descriptors(fds)
+    os.chdir(work)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    apply_limits(request["limits"], own_uid)
+
+
 def become_worker(request: dict, fds: list[int]) -> None:
     """In the forked child: take the worker's descriptors, limits and uid, then serve."""
     try:
         factory = os.getppid()
-        os.setsid()
-        for number in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, signal.SIG_DFL)
-        place_descriptors(fds)
-        os.chdir(request["work"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        apply_limits(request["limits"], request.get("uid") is not None)
         uid = request.get("uid")
+        settle(request, fds, request["work"], own_uid=uid is not None)
         if uid is not None:
             # its own SysV/POSIX IPC and an empty network, where the kernel lets root unshare
             ctypes.CDLL(None, use_errno=True).unshare(namespaces.CLONE_NEWIPC
@@ -431,7 +429,7 @@ def place_descriptors(fds: list[int]) -> None:
     os.dup2(high[0], CHANNEL_FDS[0])
     os.dup2(high[1], CHANNEL_FDS[1])
     for fd in open_descriptors():
-        if fd > CHANNEL_FDS[1] and not read_only_file(fd):
+        if fd > CHANNEL_FDS[1] and not namespaces.read_only_file(fd):
             try:
                 os.close(fd)
             except OSError:      # the listing's own descriptor, already gone
@@ -445,15 +443,6 @@ def open_descriptors() -> list[int]:
     except OSError:
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         return list(range(min(limit, 1 << 16)))
-
-
-def read_only_file(fd: int) -> bool:
-    """A regular file open for reading only (the warm-up's fonts): safe to keep."""
-    try:
-        regular = stat.S_ISREG(os.fstat(fd).st_mode)
-        return regular and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
-    except OSError:
-        return False
 
 
 def apply_limits(limits: dict, own_uid: bool) -> None:

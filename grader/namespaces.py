@@ -148,14 +148,15 @@ def close_all_but(kept: list[int]) -> None:
     """Close every descriptor above 2 that is not in kept (the factory's control socket
     above all) or a read-only regular file (the fonts the factory's warm-up opened)."""
     for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
-        if fd > 2 and fd not in kept and not _read_only_file(fd):
+        if fd > 2 and fd not in kept and not read_only_file(fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
 
 
-def _read_only_file(fd: int) -> bool:
+def read_only_file(fd: int) -> bool:
+    """A regular file open for reading only (the warm-up's fonts): safe to keep."""
     try:
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
         return regular and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
