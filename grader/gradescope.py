@@ -29,11 +29,12 @@ import os
 import zipfile
 from pathlib import Path
 
+from grader import environment
 from grader.release import BuildProblem, kit_settings
 from grader.run import KIT
 
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
-MEMORY_VARIABLE = "CALCGRADER_MEMORY_MB"
+MEMORY_VARIABLE = environment.MEMORY
 WORKER_MEMORY_MB = 384      # worker address space; the grading process needs ~150 MB more
 GRADE_SECONDS = 480         # Gradescope stops everything at 600 s: leave time to report
 KIT_FOLDERS = ("grader", "tests/public", "tests/hidden", "tests/misconceptions", "solutions")

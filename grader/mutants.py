@@ -24,7 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+from grader.markers import BEGIN_SOLUTION, END_SOLUTION
+
+BEGIN, END = BEGIN_SOLUTION, END_SOLUTION
 OPERATORS = ("arithmetic", "comparison", "constant", "reduction", "axis", "range", "copy",
              "swap")
 

@@ -23,20 +23,15 @@ the student bundle; this module holds notebook checks and helpers, and does not)
 from __future__ import annotations
 
 import ast
-import importlib
-import importlib.util
 import json
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from grader import points
 from grader.contract import CONTRACT, MODULES
+from grader.markers import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_SOLUTION  # noqa: F401
 
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
 COURSE_ID = "calculus-for-optimization"
 DEFAULT_ASSIGNMENT = "calculus_for_optimization"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -132,46 +127,13 @@ c.Execute.timeout = 120          # seconds per cell
 
 
 def function_points(tests: Path) -> dict[tuple[str, str], float]:
-    """(module, function) -> points of its checks in tests/public and tests/hidden.
-
-    A check belongs to the function its name starts with ("sigmoid: ..."); parametrized
-    checks count once per parameter set, as pytest runs them.
-    """
-    points: dict[tuple[str, str], float] = {}
+    """(module, function) -> points of its checks in tests/public and tests/hidden (one
+    source: grader.points)."""
     for suite in ("public", "hidden"):
-        folder = tests / suite
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder}: the kit's {suite} checks are needed for points")
-        for path in sorted(folder.glob("test_*.py")):
-            module = path.stem.removeprefix("test_")
-            for function, value in _check_points(path):
-                key = (module, function)
-                points[key] = points.get(key, 0.0) + value
-    return points
-
-
-def _check_points(path: Path) -> list[tuple[str, float]]:
-    """(function, points) of every check in one test file, imported under a private name."""
-    name = f"_grader_notebooks_{path.parent.name}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name, None)
-    found = []
-    for attribute, test in vars(module).items():
-        if not attribute.startswith("test") or not callable(test):
-            continue
-        marks = getattr(test, "pytestmark", [])
-        value = sum(float(mark.args[0]) for mark in marks if mark.name == "points" and mark.args)
-        for mark in marks:
-            if mark.name == "parametrize":
-                value *= len(list(mark.args[1]))
-        function = (test.__doc__ or "").strip().split(":", 1)[0].strip()
-        found.append((function, value))
-    return found
+        if not (tests / suite).is_dir():
+            raise FileNotFoundError(f"{tests / suite}: the kit's {suite} checks are needed "
+                                    "for points")
+    return points.by_function(points.collect(tests.parent))
 
 
 def source_notebook(solution: Path, module: str, points: dict[tuple[str, str], float]) -> dict:

@@ -21,11 +21,9 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from grader import plots
+from grader import plots, points
 from grader.contract import CONTRACT, MODULES
 from grader.problems import ToolProblem
 from grader.run import KIT
@@ -44,7 +42,7 @@ REFERENCE_RUNS = "reference_runs.json"
 # shards, class_report, release, gradescope, notebooks, stubs, audit, mutants, ...) is
 # for instructors and stays out.
 LEARNER_MODULES = (
-    "__init__", "__main__", "cli", "problems", "run", "contract",
+    "__init__", "__main__", "cli", "problems", "run", "contract", "environment",
     # isolation: the sandbox and what runs inside it
     "sandbox", "bwrap", "namespaces", "factory", "worker", "protocol", "plain", "errors",
     "formulas", "figures", "remote", "submission", "notebook_modules",
@@ -139,39 +137,13 @@ def load_time_imports(tree: ast.Module) -> set[str]:
 
 # --------------------------------------------------------------------- points
 
-_COLLECT_POINTS = """
-import contextlib, io, json, sys
-import pytest
-from grader.pytest_plugin import check_module, check_points
-
-class Points:
-    by_suite = {}
-    def pytest_collection_finish(self, session):
-        for item in session.items:
-            suite = self.by_suite.setdefault(item.path.parent.name, {})
-            module = check_module(item)
-            suite[module] = suite.get(module, 0.0) + check_points(item)
-
-with contextlib.redirect_stdout(io.StringIO()) as log:
-    code = pytest.main(sys.argv[1:], plugins=[Points()])
-if code != 0:
-    sys.exit(log.getvalue()[-2000:])
-print(json.dumps(Points.by_suite))
-"""
-
-
 def suite_points(kit: Path, suites: tuple[str, ...] = ("public", "hidden")) -> dict:
-    """suite -> exercise module -> points (its checks' @pytest.mark.points summed), in
-    learning order, for those of suites the kit has; collected in a fresh interpreter."""
-    folders = [str(kit / "tests" / s) for s in suites if (kit / "tests" / s).is_dir()]
-    command = [sys.executable, "-c", _COLLECT_POINTS, *folders, "--collect-only", "-q",
-               "-p", "no:cacheprovider", "--import-mode=importlib", f"--rootdir={kit}",
-               "-c", str(kit / "pyproject.toml")]
-    done = subprocess.run(command, cwd=kit, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise BuildProblem(f"could not collect the checks of {kit / 'tests'}: {last}")
-    collected = json.loads(done.stdout.strip().splitlines()[-1])
+    """suite -> exercise module -> points (grader.points), in learning order, for those of
+    suites the kit has."""
+    try:
+        collected = points.by_suite_and_module(points.collect(kit, suites))
+    except points.PointsProblem as problem:
+        raise BuildProblem(str(problem)) from None
     return {suite: in_learning_order(collected.get(suite, {})) for suite in suites}
 
 

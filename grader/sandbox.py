@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import bwrap, intake, protocol
+from grader import bwrap, environment, intake, protocol
 from grader.factory import kill_uid as kill_all_processes_of  # noqa: F401 (re-exported)
 
 GRADER_DIR = Path(__file__).resolve().parent
@@ -53,9 +53,9 @@ FACTORY_MODULES = (*WORKER_MODULES, "factory.py", "namespaces.py")
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); from grader import factory; "
              "del sys.path[0]; factory.main(sys.argv[2:])")
 UID_BASE = 200_000                 # worker uid = UID_BASE + the grading process's pid
-MARKER_VARIABLE = "CALCGRADER_WORKER"
-ISOLATION_VARIABLE = "CALCGRADER_ISOLATION"          # namespaces | uid: force one (tests)
-ALLOW_ROOT_VARIABLE = "CALCGRADER_ALLOW_ROOT_WORKER"  # "1": --allow-root-worker
+MARKER_VARIABLE = environment.WORKER_MARKER
+ISOLATION_VARIABLE = environment.ISOLATION     # namespaces | uid: force one (tests)
+ALLOW_ROOT_VARIABLE = environment.ALLOW_ROOT   # "1": --allow-root-worker
 KEPT_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "TZ")
 ISOLATIONS = ("namespaces", "uid", "same-user", "root")
 
@@ -68,7 +68,7 @@ class SandboxFault(OSError):
     """The sandbox failed for reasons of the grader's environment (not the learner's)."""
 
 
-MEMORY_VARIABLE = "CALCGRADER_MEMORY_MB"
+MEMORY_VARIABLE = environment.MEMORY
 
 
 def default_memory_bytes() -> int:
@@ -436,7 +436,7 @@ _FACTORY_LOCK = threading.Lock()
 _FACTORY: list[WorkerFactory] = []
 
 
-CPU_VARIABLE = "CALCGRADER_CPU"
+CPU_VARIABLE = environment.CPU
 
 
 def share_one_cpu(factory_pid: int) -> None:
@@ -451,11 +451,31 @@ def share_one_cpu(factory_pid: int) -> None:
     allowed = sorted(os.sched_getaffinity(0))
     wanted = os.environ.get(CPU_VARIABLE, "")
     cpu = allowed[int(wanted) % len(allowed)] if wanted.isdigit() else current_cpu(allowed)
-    for pid in (0, factory_pid):
+    # the factory's whole tree: with namespaces, factory_pid is bwrap, and the factory is
+    # its grandchild (workers forked later inherit the factory's CPU)
+    for pid in (0, factory_pid, *descendants(factory_pid)):
         try:
             os.sched_setaffinity(pid, {cpu})
         except OSError:                 # the factory may already be gone: it is then restarted
             pass
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below root, from /proc (children's parent ids)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], list(children.get(root, []))
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
+    return found
 
 
 def current_cpu(allowed: list[int]) -> int:

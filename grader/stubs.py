@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.markers import BEGIN_SOLUTION, END_SOLUTION
 from grader.problems import ToolProblem
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
+BEGIN, END = BEGIN_SOLUTION, END_SOLUTION
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
 

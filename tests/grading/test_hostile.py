@@ -57,6 +57,8 @@ from grader.results import save_grade
 from grader.run import GradeOptions, grade
 from grader.sandbox import MARKER_VARIABLE, Limits, sandbox_uid, worker_uid
 
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
+
 KIT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT / "solutions"
 ROOT = os.geteuid() == 0
@@ -2017,8 +2019,6 @@ if _os.fork() == 0:                      # a daemon that plants again, later
 
 VICTIM = """
 import os as _os
-
-pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 _right_forward = forward_difference
 
 def forward_difference(f, x, h=1e-5):     # wrong if anything of the student before is left

@@ -29,6 +29,8 @@ import pytest
 from grader import batch, formats, intake, notebook_intake, shards
 from grader.results import CheckResult, GradeResult
 
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
+
 KIT = Path(__file__).resolve().parents[2]
 ROOT = os.geteuid() == 0
 FORGED = "Total: 224 / 224 -- regraded by the instructor"
@@ -549,8 +551,6 @@ import os, sys, tempfile
 sys.path.insert(0, sys.argv[1])
 tempfile.tempdir = sys.argv[2]
 from grader import intake
-
-pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 staged = intake.new_staging()
 staged.folder.mkdir()
 (staged.folder / "derivatives.py").write_text("x = 1")

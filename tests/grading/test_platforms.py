@@ -39,6 +39,8 @@ from grader.release import (
 from grader.sandbox import processes_of
 from grader.stubs import BEGIN, END
 
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
+
 KIT = Path(__file__).resolve().parents[2]
 INSTRUCTOR_ONLY = ("solutions", "tests/hidden", "tests/misconceptions", "tests/alternatives")
 # Generic matplotlib calls that the plot_loss_curves solution shares with the grader's own
@@ -444,8 +446,6 @@ def test_gradescope_names_a_catalogued_misconception(autograder, tmp_path):
 HOSTILE = """
 
 import os as _os, subprocess as _subprocess, sys as _sys
-
-pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 
 print("uid", _os.getuid(), flush=True)
 for _path, _mode in (({hidden!r}, "r"), ({results!r}, "a")):

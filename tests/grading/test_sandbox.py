@@ -37,6 +37,8 @@ from grader.results import save_grade
 from grader.run import GradeOptions, grade
 from grader.sandbox import Limits
 
+pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
+
 KIT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT / "solutions"
 ROOT = os.geteuid() == 0
@@ -527,8 +529,6 @@ command = bwrap.OuterSandbox.command
 bwrap.OuterSandbox.command = lambda self, argv: command(self, ["/bin/false"])
 bwrap.probe = lambda outer, timeout=20.0: ""
 from grader.cli import main
-
-pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 sys.exit(main(sys.argv[1:]))
 """
 
