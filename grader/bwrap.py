@@ -143,10 +143,6 @@ class OuterSandbox:
         """What the factory must know of its sandbox: the parked Python roots."""
         return {REBIND_VARIABLE: json.dumps(self.parked())}
 
-    def python(self) -> str:
-        """This Python's executable, as the sandbox sees it (the same path)."""
-        return sys.executable
-
     def preexec(self) -> Callable[[], None] | None:
         """For root: bind the Python roots where the uid can reach them, then become uid.
 

@@ -166,8 +166,7 @@ class IsolatedSubmission(Submission):
         try:
             prove(worker_factory())
         except OSError as exc:
-            self.fault = f"the sandbox could not start a worker ({exc})"
-            raise SandboxBroken(self.fault) from None
+            self._broken(f"the sandbox could not start a worker ({exc})")
 
     def _start(self) -> WorkerProcess:
         """A fresh worker, ready. It runs no learner code before it is ready, so a worker
@@ -175,8 +174,7 @@ class IsolatedSubmission(Submission):
         try:
             worker = start_worker(self.space, self.limits)
         except OSError as exc:
-            self.fault = f"the sandbox could not start a worker ({exc})"
-            raise SandboxBroken(self.fault) from None
+            self._broken(f"the sandbox could not start a worker ({exc})")
         self.workers_started += 1
         budget = max(self.limits.total_seconds - self.time_used, 0.1)
         try:
@@ -191,9 +189,14 @@ class IsolatedSubmission(Submission):
             if budget < self.limits.startup_seconds:
                 raise errors.WorkerDied(f"the worker could not start ({reason}) within what "
                                         "was left of this submission's time budget")
-            self.fault = f"the sandbox's worker could not start ({reason})"
-            raise SandboxBroken(self.fault)
+            self._broken(f"the sandbox's worker could not start ({reason})")
         return worker
+
+    def _broken(self, reason: str) -> None:
+        """Remember that the sandbox failed (the grader's fault, not the learner's), and
+        fail the call at hand: grader.run then writes no score."""
+        self.fault = reason
+        raise SandboxBroken(reason)
 
     def _discard_worker(self) -> None:
         if self.worker is not None:

@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import bwrap, environment, intake, protocol
-from grader.factory import kill_uid as kill_all_processes_of  # noqa: F401 (re-exported)
 
 GRADER_DIR = Path(__file__).resolve().parent
 WORKER_MODULES = ("__init__.py", "protocol.py", "plain.py", "errors.py", "contract.py",
@@ -57,7 +56,6 @@ MARKER_VARIABLE = environment.WORKER_MARKER
 ISOLATION_VARIABLE = environment.ISOLATION     # namespaces | uid: force one (tests)
 ALLOW_ROOT_VARIABLE = environment.ALLOW_ROOT   # "1": --allow-root-worker
 KEPT_ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LANG", "TZ")
-ISOLATIONS = ("namespaces", "uid", "same-user", "root")
 
 
 class IsolationUnavailable(Exception):
