@@ -1,3 +1,3 @@
 """Registers the grader's pytest plugin for every suite in this repository."""
 
-pytest_plugins = ["grader.pytest_plugin"]
+pytest_plugins = ["grader.checking.pytest_plugin"]

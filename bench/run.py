@@ -27,8 +27,8 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(KIT))
 
+from grader.checking.misconceptions import build_submission, load_catalogue  # noqa: E402
 from grader.contract import CONTRACT  # noqa: E402
-from grader.misconceptions import build_submission, load_catalogue  # noqa: E402
 
 LOOPING = "\n\ndef gradient_descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8):\n" \
           "    while True:\n        pass\n"
@@ -227,11 +227,11 @@ def nbgrader_figures(size: int, scratch: Path) -> dict | None:
     try:
         import nbgrader  # noqa: F401
 
-        from grader import notebooks
+        from grader.instructor import nbgrader_course
     except ImportError:
         return None
     root = scratch / "nbgrader"
-    source = notebooks.write_nbgrader_course(KIT, root)
+    source = nbgrader_course.write_nbgrader_course(KIT, root)
     assignment = source.name
 
     def nbgrader_run(*args: str) -> None:
@@ -260,11 +260,11 @@ def nbgrader_figures(size: int, scratch: Path) -> dict | None:
 
 
 def audit_figures(scratch: Path, jobs: int = 2) -> dict:
-    """Wall time of one whole mutation audit (`python -m grader.audit`: every mutant of
+    """Wall time of one whole mutation audit (`python -m grader.instructor.audit`: every mutant of
     solutions/ graded through batch at -j jobs, from scratch), with its counts."""
     out = scratch / "audit"
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "grader.audit", "--out", str(out), "-j",
+    done = subprocess.run([sys.executable, "-m", "grader.instructor.audit", "--out", str(out), "-j",
                            str(jobs)], cwd=KIT, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):            # 1: survivors, timed all the same

@@ -13,22 +13,24 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from grader import formats, intake, sandbox
+from grader import intake
+from grader.checking.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade_path
+from grader.isolation import sandbox
 from grader.problems import ToolProblem, UsageProblem
-from grader.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade_path
+from grader.reports import formats
 
 
 def instructor(module: str) -> ModuleType:
-    """grader.<module>, or UsageProblem where the student bundle has left it out (the
-    instructors' verbs live in modules grader.release does not ship: imported only when
-    their verb runs)."""
+    """grader.instructor.<module>, or UsageProblem where the student bundle has left it
+    out (the instructors' verbs live in grader/instructor/, which the bundle does not
+    ship: imported only when their verb runs)."""
     try:
-        return importlib.import_module(f"grader.{module}")
+        return importlib.import_module(f"grader.instructor.{module}")
     except ModuleNotFoundError as missing:
-        if missing.name != f"grader.{module}":
+        if missing.name not in ("grader.instructor", f"grader.instructor.{module}"):
             raise
-        raise UsageProblem(f"this is an instructor's command: grader/{module}.py is not in "
-                           "the student bundle (use the full kit)") from None
+        raise UsageProblem(f"this is an instructor's command: grader/instructor/{module}.py "
+                           "is not in the student bundle (use the full kit)") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
-    """The audit's options where the kit has grader/audit.py; its verb runs it."""
+    """The audit's options where the kit has grader/instructor/audit.py; its verb runs it."""
     try:
-        audit = importlib.import_module("grader.audit")
+        audit = importlib.import_module("grader.instructor.audit")
     except ModuleNotFoundError:       # the student bundle: the verb says it is not there
         parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         parser.set_defaults(run=lambda args: instructor("audit"))
@@ -163,7 +165,7 @@ def run_batch(args: argparse.Namespace) -> int:
 
 
 def run_nbgrader(args: argparse.Namespace) -> int:
-    notebooks = instructor("notebooks")
+    notebooks = instructor("nbgrader_course")
     try:
         source = notebooks.write_nbgrader_course(KIT, args.target, args.assignment)
     except (FileNotFoundError, ValueError) as problem:

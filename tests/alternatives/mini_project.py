@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.misconceptions import variant
+from grader.checking.misconceptions import variant
 
 
 @variant("train_logistic_regression", "own-loop",

@@ -3,7 +3,7 @@ when the learner's output is not bit for bit the catalogue's.
 
 Each catalogued mistake is swapped into a copy of solutions/ and graded by its module's
 public and hidden checks (in this process, in one pytest session). The calls of every
-check it fails are then handed to grader.recognise as they came back ("exact"),
+check it fails are then handed to grader.checking.recognise as they came back ("exact"),
 multiplied by 1 + 1e-7 ("scaled"), and rounded to 6 significant digits ("rounded").
 A few mistakes are also written another way, the same mistake in another formula, and
 graded afresh ("rewritten"). A mistake counts as recognised when at least one of its
@@ -34,15 +34,15 @@ KIT = Path(__file__).resolve().parents[2]
 if str(KIT) not in sys.path:        # run as a script from anywhere
     sys.path.insert(0, str(KIT))
 
-from grader.misconceptions import Entry, load_catalogue  # noqa: E402
-from grader.pytest_plugin import (  # noqa: E402
+from grader.checking.misconceptions import Entry, load_catalogue  # noqa: E402
+from grader.checking.pytest_plugin import (  # noqa: E402
     RECORDER,
     SUBMISSION_FACTORY,
     CheckRecord,
     CheckRecorder,
 )
-from grader.recognise import Recogniser, replay  # noqa: E402
-from grader.submission import CallRecord, LocalSubmission, import_folder  # noqa: E402
+from grader.checking.recognise import Recogniser, replay  # noqa: E402
+from grader.checking.submission import CallRecord, LocalSubmission, import_folder  # noqa: E402
 
 Perturbation = Callable[[np.ndarray], np.ndarray]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
-from grader import formats
-from grader.run import GradeOptions, grade
+from grader.checking.run import GradeOptions, grade
+from grader.reports import formats
 
 pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 

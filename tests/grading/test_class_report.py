@@ -17,9 +17,9 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from grader.class_report import REPORT_HTML, REPORT_JSON, build_class_report, rebuild
-from grader.misconceptions import build_submission, load_catalogue
-from grader.results import CheckResult, GradeResult, Misconception, load_grade, save_grade
+from grader.checking.misconceptions import build_submission, load_catalogue
+from grader.instructor.class_report import REPORT_HTML, REPORT_JSON, build_class_report, rebuild
+from grader.reports.results import CheckResult, GradeResult, Misconception, load_grade, save_grade
 
 KIT = Path(__file__).resolve().parents[2]
 
@@ -294,11 +294,12 @@ def test_a_class_nobody_could_grade_still_gets_a_report(tmp_path):
 
 def test_command_line_rebuild_exits_0_or_2_with_one_line(hand_class, tmp_path):
     (hand_class / REPORT_HTML).unlink(missing_ok=True)
-    done = subprocess.run([sys.executable, "-m", "grader.class_report", str(hand_class)],
+    done = subprocess.run([sys.executable, "-m", "grader.instructor.class_report", str(hand_class)],
                           cwd=KIT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and (hand_class / REPORT_HTML).is_file()
     assert str(hand_class / REPORT_HTML) in done.stdout
-    done = subprocess.run([sys.executable, "-m", "grader.class_report", str(tmp_path / "no")],
+    done = subprocess.run([sys.executable, "-m", "grader.instructor.class_report",
+                           str(tmp_path / "no")],
                           cwd=KIT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr

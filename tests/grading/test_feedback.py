@@ -20,12 +20,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from grader import errors, expect, formats, hints
-from grader.misconceptions import load_catalogue
-from grader.recognise import NEAR, Recogniser, distance
-from grader.results import CheckResult, GradeResult, Misconception
-from grader.run import GradeOptions, grade
-from grader.submission import CallRecord, import_folder
+from grader.checking import expect
+from grader.checking.misconceptions import load_catalogue
+from grader.checking.recognise import NEAR, Recogniser, distance
+from grader.checking.run import GradeOptions, grade
+from grader.checking.submission import CallRecord, import_folder
+from grader.isolation import errors
+from grader.reports import formats, hints
+from grader.reports.results import CheckResult, GradeResult, Misconception
 
 KIT = Path(__file__).resolve().parents[2]
 DIVIDES_BY_H = Misconception("derivatives.central_difference/divides-by-h",

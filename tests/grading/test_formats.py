@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from grader import errors, formats, hints
 from grader.contract import MODULES
-from grader.results import CheckResult, GradeResult, Misconception, Plot
+from grader.isolation import errors
+from grader.reports import formats, hints
+from grader.reports.results import CheckResult, GradeResult, Misconception, Plot
 
 HOSTILE_MESSAGE = ("returned <script>alert('x')</script> | col | ``` fenced ``` `tick`\n"
                    "# injected heading\n| a | b |\n|---|---|")

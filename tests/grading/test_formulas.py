@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from grader import formulas, protocol
-from grader.remote import IsolatedSubmission
-from grader.sandbox import Limits
-from grader.submission import LocalSubmission
+from grader.checking.submission import LocalSubmission
+from grader.isolation import formulas, protocol
+from grader.isolation.proxy import IsolatedSubmission
+from grader.isolation.sandbox import Limits
 
 FAST = Limits(call_seconds=2.0, total_seconds=30.0)
 

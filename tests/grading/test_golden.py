@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.misconceptions import build_submission, load_catalogue
-from grader.run import GradeOptions, grade
+from grader.checking.misconceptions import build_submission, load_catalogue
+from grader.checking.run import GradeOptions, grade
 
 KIT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -1,7 +1,7 @@
 """Hostile submissions: realistic attacks on the grader, each with the outcome it must get.
 
 Every attack is a learner submission (solutions/ with hostile code appended, or files
-written by hand) graded for real: through `grader.run.grade` in this process with an
+written by hand) graded for real: through `grader.checking.run.grade` in this process with an
 isolated worker and short limits, or through `python -m grader` as users run it. Each
 case asserts what the attacker must get (no credit behind patched checkers or lying
 objects, failures confined to the hostile functions, a bounded wall time, the real
@@ -50,12 +50,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import formats
+from grader.checking.run import GradeOptions, grade
 from grader.contract import MODULES
-from grader.factory import kill_uid
-from grader.results import save_grade
-from grader.run import GradeOptions, grade
-from grader.sandbox import MARKER_VARIABLE, Limits, sandbox_uid, worker_uid
+from grader.isolation.factory import kill_uid
+from grader.isolation.sandbox import MARKER_VARIABLE, Limits, sandbox_uid, worker_uid
+from grader.reports import formats
+from grader.reports.results import save_grade
 
 pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 
@@ -212,9 +212,9 @@ class _EqualsEverything(float):
     def __ne__(self, other):
         return False
     __hash__ = float.__hash__
-_plain = _sys.modules.get("grader.plain")
-_worker = _sys.modules.get("grader.worker")
-_protocol = _sys.modules.get("grader.protocol")
+_plain = _sys.modules.get("grader.isolation.plain")
+_worker = _sys.modules.get("grader.isolation.worker")
+_protocol = _sys.modules.get("grader.isolation.protocol")
 if _plain is not None and not getattr(_plain, "_hostile", False):
     _real_to_plain, _real_pack = _plain.to_plain, _protocol._pack
     def _lying_to_plain(value, depth=0):
@@ -451,10 +451,10 @@ def grader_cli(*args: object, timeout: float = 180, preexec_fn: Callable[[], Non
 GRADE_WITH_LIMITS = """
 import json, sys
 from pathlib import Path
-from grader import formats
-from grader.results import save_grade
-from grader.run import GradeOptions, grade
-from grader.sandbox import Limits
+from grader.reports import formats
+from grader.reports.results import save_grade
+from grader.checking.run import GradeOptions, grade
+from grader.isolation.sandbox import Limits
 folder, out, suites = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 out.mkdir(parents=True, exist_ok=True)
 options = GradeOptions(suites=suites, limits=Limits(**json.loads(sys.argv[4])))
@@ -1152,7 +1152,7 @@ ATTACKS = [
     Attack("in_place_gd_step_hidden_by_patching_the_workers_mutation_check", {
         "gradient_descent": """
             import sys as _sys
-            _worker = _sys.modules.get("grader.worker")
+            _worker = _sys.modules.get("grader.isolation.worker")
             if _worker is not None:
                 _worker.changed_positions = lambda *arguments: []
 
@@ -1164,8 +1164,8 @@ ATTACKS = [
 
 WEAKNESSES = {
     "in_place_gd_step_hidden_by_patching_the_workers_mutation_check": (
-        "grader/worker.py computes `mutated` inside the learner's process: patching "
-        "grader.worker.changed_positions hides an in-place update and gd_step's "
+        "grader/isolation/worker.py computes `mutated` inside the learner's process: patching "
+        "grader.isolation.worker.changed_positions hides an in-place update and gd_step's "
         "'does not modify its input w' check passes"),
 }
 
@@ -1451,7 +1451,8 @@ def polynomial_derivative(coeffs):
         except Exception as exc:
             outcome.setdefault(type(exc).__name__, []).append(label)
     for kit in kits:
-        for rel in ("grader/protocol.py", "grader/run.py", "tests/public/test_derivatives.py",
+        for rel in ("grader/isolation/protocol.py", "grader/checking/run.py",
+                    "tests/public/test_derivatives.py",
                     "tests/hidden/test_derivatives.py", "solutions/derivatives.py",
                     "exercises/derivatives.py", "pyproject.toml", "conftest.py"):
             path = os.path.join(kit, rel)
@@ -1586,7 +1587,7 @@ def l1_penalty(w, lam):
         places.add(sys.argv[1])
     planted = []
     for place in sorted(places):
-        for name in ("numpy.py", "grader/worker.py", "grader/protocol.py"):
+        for name in ("numpy.py", "grader/isolation/worker.py", "grader/isolation/protocol.py"):
             for folder in (place, os.path.dirname(os.path.join(place, name))):
                 try:
                     os.chmod(folder, 0o777)
@@ -1615,7 +1616,8 @@ def _sabotage_the_worker_start(workdir: Path, token: str) -> tuple[Run, Path]:
 @needs_root
 def test_planting_code_for_the_next_worker_start_fails_and_the_grade_stays_bounded(
         background):
-    """Learner code plants numpy.py / grader/worker.py wherever the next worker would import
+    """Learner code plants numpy.py / grader/isolation/worker.py wherever the next worker would
+    import
     from, then exits. (Before 9bea54a the worker owned its runtime/ copy: every later
     worker hung at start and each call cost startup_seconds, outside the time budget.)"""
     (run, out), token = background.result(
@@ -1727,7 +1729,7 @@ def test_without_a_worker_uid_a_double_forked_daemon_with_no_marker_is_killed(
         make_submission, tmp_path, token, monkeypatch):
     """As when the grader is not root. (Before 9bea54a descendants were found by process
     group and by CALCGRADER_WORKER in their environment only: this daemon escaped.)"""
-    monkeypatch.setattr("grader.sandbox.worker_uid", lambda: None)
+    monkeypatch.setattr("grader.isolation.sandbox.worker_uid", lambda: None)
     folder = make_submission("daemon", append=with_token(
         learner_code({"chain_rule": DAEMON_WITHOUT_MARKER}), token))
     graded = grade_here(folder, tmp_path / "out")

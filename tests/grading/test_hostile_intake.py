@@ -26,8 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, formats, intake, notebook_intake, shards
-from grader.results import CheckResult, GradeResult
+from grader import intake
+from grader.instructor import batch, shards
+from grader.intake import files, notebooks, staging, zips
+from grader.reports import formats
+from grader.reports.results import CheckResult, GradeResult
 
 pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 
@@ -248,12 +251,12 @@ def test_the_file_opener_refuses_links_fifos_and_devices_without_blocking(tmp_pa
     (tmp_path / "link").symlink_to("/dev/zero")
     for name, words in (("fifo", "not a regular file"), ("link", "symbolic link"),
                         ("/dev/zero", "not a regular file")):
-        with pytest.raises(notebook_intake.Unreadable, match=words):
-            notebook_intake.open_regular(tmp_path / name)
+        with pytest.raises(notebooks.Unreadable, match=words):
+            notebooks.open_regular(tmp_path / name)
     target = tmp_path / "copy"
-    with pytest.raises(intake.TooLarge):
+    with pytest.raises(files.TooLarge):
         (tmp_path / "big").write_bytes(b"x" * 2000)
-        intake.copy_regular(str(tmp_path / "big"), None, target, 1000)
+        files.copy_regular(str(tmp_path / "big"), None, target, 1000)
     assert not target.exists()
 
 
@@ -291,7 +294,7 @@ def test_a_30000_term_sum_cell_is_left_out_with_a_note(tmp_path):
     assert reply["notes"] == ["derivatives.ipynb, cell 2 was left out: its code is nested "
                               "too deeply (or is too large) to be parsed"]
     # in this process too, extraction never lets RecursionError out
-    assert notebook_intake.extract_notebook(path, tmp_path / "out") == ["derivatives.py"]
+    assert notebooks.extract_notebook(path, tmp_path / "out") == ["derivatives.py"]
 
 
 def test_a_3_mb_list_literal_is_left_out_by_the_cell_cap_and_code_is_capped_in_all(tmp_path):
@@ -313,14 +316,14 @@ def test_a_3_mb_list_literal_is_left_out_by_the_cell_cap_and_code_is_capped_in_a
 def test_the_reader_child_runs_under_memory_cpu_and_file_limits(tmp_path, monkeypatch):
     path = write_notebook(tmp_path / "derivatives.ipynb", DERIVATIVES)
     probe = ("import sys, json, resource; sys.path.insert(0, sys.argv[1]); "
-             "from grader.notebook_intake import limit_reader; limit_reader(); "
+             "from grader.intake.notebooks import limit_reader; limit_reader(); "
              "print('ready'); print(json.dumps({'error': json.dumps([resource.getrlimit(r)[0] "
              "for r in (resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_CORE)])}))")
-    monkeypatch.setattr(notebook_intake, "READER_BOOT", probe)
+    monkeypatch.setattr(notebooks, "READER_BOOT", probe)
     with pytest.raises(ValueError) as limits:
-        notebook_intake.extract_isolated(path, tmp_path / "out")
-    assert json.loads(str(limits.value)) == [notebook_intake.READER_MEMORY_BYTES,
-                                             notebook_intake.READER_CPU_SECONDS, 0]
+        notebooks.extract_isolated(path, tmp_path / "out")
+    assert json.loads(str(limits.value)) == [notebooks.READER_MEMORY_BYTES,
+                                             notebooks.READER_CPU_SECONDS, 0]
 
 
 @pytest.mark.parametrize("boot, words", [
@@ -332,13 +335,13 @@ def test_the_reader_child_runs_under_memory_cpu_and_file_limits(tmp_path, monkey
 def test_a_reader_that_dies_or_overruns_is_the_notebooks_zero_not_a_crash(
         tmp_path, monkeypatch, boot, words):
     path = write_notebook(tmp_path / "derivatives.ipynb", DERIVATIVES)
-    monkeypatch.setattr(notebook_intake, "READER_BOOT", boot)
-    monkeypatch.setattr(notebook_intake, "READER_WALL_SECONDS", 1)
+    monkeypatch.setattr(notebooks, "READER_BOOT", boot)
+    monkeypatch.setattr(notebooks, "READER_WALL_SECONDS", 1)
     with pytest.raises(intake.NotASubmission, match=words):
         intake.stage(path)
     folder = tmp_path / "folder"
     write_notebook(folder / "derivatives.ipynb", DERIVATIVES)
-    written, notes = notebook_intake.extract_notebooks(folder, tmp_path / "out", isolated=True)
+    written, notes = notebooks.extract_notebooks(folder, tmp_path / "out", isolated=True)
     assert written == [] and "derivatives.ipynb was not graded" in notes[0]
 
 
@@ -347,9 +350,9 @@ def test_a_reader_that_dies_or_overruns_is_the_notebooks_zero_not_a_crash(
     "print('ready'); print('{\"fault\": \"AttributeError: a bug of ours\"}')",
 ], ids=["cannot-start", "own-bug"])
 def test_a_reader_that_cannot_start_is_the_graders_fault(tmp_path, monkeypatch, boot):
-    from grader.run import GraderFault
+    from grader.checking.run import GraderFault
     path = write_notebook(tmp_path / "derivatives.ipynb", DERIVATIVES)
-    monkeypatch.setattr(notebook_intake, "READER_BOOT", boot)
+    monkeypatch.setattr(notebooks, "READER_BOOT", boot)
     with pytest.raises(GraderFault, match="notebook reader"):
         intake.stage(path)
 
@@ -367,7 +370,7 @@ def test_malformed_notebooks_are_one_line(tmp_path, content, words):
     reply = stage_in_child(path)
     assert words in reply["refused"] and "\n" not in reply["refused"]
     with pytest.raises(ValueError, match=re.escape(words)):   # and in this process too
-        notebook_intake.extract_notebook(path, tmp_path / "out")
+        notebooks.extract_notebook(path, tmp_path / "out")
 
 
 def test_hostile_cell_shapes_do_not_crash_extraction(tmp_path):
@@ -378,7 +381,7 @@ def test_hostile_cell_shapes_do_not_crash_extraction(tmp_path):
         {"cell_type": "code", "metadata": {}, "source": [1, {"x": 2}, "b = 2\n"]},
         {"cell_type": "code", "metadata": {}, "source": "s = '\ud800'"},
         {"cell_type": "code", "metadata": {}, "source": "z = 1\x00"})
-    written, notes = notebook_intake.extract_notebooks(path, tmp_path / "out")
+    written, notes = notebooks.extract_notebooks(path, tmp_path / "out")
     text = (tmp_path / "out" / "losses.py").read_text()
     assert written == ["losses.py"] and "def mse" in text and "b = 2" in text
     assert notes == ["losses.ipynb, cell 4 was left out: it holds characters that are not "
@@ -387,7 +390,7 @@ def test_hostile_cell_shapes_do_not_crash_extraction(tmp_path):
     worksheets = tmp_path / "old.ipynb"
     worksheets.write_text(json.dumps({"worksheets": [{"cells": 5}, {"cells": [
         {"cell_type": "code", "input": LOSSES}]}]}))
-    assert notebook_intake.extract_notebook(worksheets, tmp_path / "v3") == ["losses.py"]
+    assert notebooks.extract_notebook(worksheets, tmp_path / "v3") == ["losses.py"]
 
 
 def test_a_notebook_with_31_mb_of_outputs_is_read_and_a_33_mb_one_refused(tmp_path):
@@ -442,7 +445,7 @@ def test_a_zip_with_a_huge_table_of_contents_is_refused_before_it_is_parsed(tmp_
         intake.stage(archive)
     assert parsed == []
     with archive.open("rb") as handle:
-        assert intake.table_of_contents(handle) == (
+        assert zips.table_of_contents(handle) == (
             60_000, sum(46 + len(f"f{n}.txt") for n in range(60_000)))
 
 
@@ -587,7 +590,7 @@ def test_the_sweep_removes_staging_of_dead_grades_only(tmp_path, monkeypatch):
     if ROOT:            # another user's folder, with a lock nobody holds: not ours
         other = base / "calcgrader-intake-other"
         other.mkdir()
-        (other / intake.LOCK_NAME).touch()
+        (other / staging.LOCK_NAME).touch()
         os.chown(other, 65534, 65534)
     removed = intake.sweep_stale_staging()
     assert sorted(removed) == sorted([dead, old])

@@ -1,7 +1,7 @@
 """The nbgrader course written from solutions/, and learners' notebooks as submissions.
 
 Three groups: the generated notebooks (valid nbformat 4, nbgrader metadata, test cells
-that only call the kit's checks through grader.bridge, no leaked solutions, and the same
+that only call the kit's checks through grader.checking.bridge, no leaked solutions, and the same
 points per function as `grade` gives the same code, over the whole catalogue); nbgrader
 itself releasing the course and autograding catalogued students; and notebooks turned
 back into modules that the grader's checks import and score.
@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.checking.misconceptions import build_submission, load_catalogue
+from grader.checking.run import check_results, run_suites
+from grader.checking.submission import LocalSubmission
 from grader.contract import CONTRACT, MODULES
-from grader.misconceptions import build_submission, load_catalogue
-from grader.notebook_intake import extract_notebook, extract_notebooks
-from grader.notebooks import (
+from grader.instructor.nbgrader_course import (
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
     COURSE_ID,
@@ -35,9 +36,8 @@ from grader.notebooks import (
     function_points,
     write_nbgrader_course,
 )
-from grader.run import check_results, run_suites
-from grader.stubs import strip_solutions
-from grader.submission import LocalSubmission
+from grader.instructor.stubs import strip_solutions
+from grader.intake.notebooks import extract_notebook, extract_notebooks
 
 KIT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "calculus_for_optimization"

@@ -26,25 +26,25 @@ import jsonschema
 import pytest
 import yaml
 
-from grader import gradescope
-from grader import plots as kit_plots
+from grader.checking.misconceptions import build_submission, load_catalogue
 from grader.contract import MODULES
-from grader.misconceptions import build_submission, load_catalogue
-from grader.release import (
-    LEARNER_MODULES,
+from grader.instructor import gradescope
+from grader.instructor.release import (
+    LEARNER_PACKAGES,
     BuildProblem,
     build_release,
     check_learner_grader,
 )
-from grader.sandbox import processes_of
-from grader.stubs import BEGIN, END
+from grader.instructor.stubs import BEGIN, END
+from grader.isolation.sandbox import processes_of
+from grader.reports import plots as kit_plots
 
 pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 
 KIT = Path(__file__).resolve().parents[2]
 INSTRUCTOR_ONLY = ("solutions", "tests/hidden", "tests/misconceptions", "tests/alternatives")
 # Generic matplotlib calls that the plot_loss_curves solution shares with the grader's own
-# drawing code (grader/plots.py draws the learner's plots; the exercise's HINT names
+# drawing code (grader/reports/plots.py draws the learner's plots; the exercise's HINT names
 # Figure). They may appear in the grader's modules and nowhere else.
 SHARED_PLOTTING_LINES = {"from matplotlib.figure import Figure", "axes = figure.subplots()",
                          'axes.set_yscale("log")', "figure.tight_layout()"}
@@ -137,26 +137,45 @@ def test_the_bundle_holds_what_learners_need(bundle):
         assert command in readme
     assert all(f"| `{module}` |" in readme for module in MODULES)
     assert "HIDDEN_TESTS_TOKEN" in (bundle / "INSTRUCTORS.md").read_text()
-    shipped = {path.stem for path in (bundle / "grader").glob("*.py")}
-    assert shipped == set(LEARNER_MODULES)         # the allow-list, and nothing else
-    instructors = {path.stem for path in (KIT / "grader").glob("*.py")} - set(LEARNER_MODULES)
-    assert {"batch", "serve", "notebooks", "audit", "release", "gradescope"} <= instructors
+    shipped = {str(path.relative_to(bundle / "grader"))
+               for path in (bundle / "grader").rglob("*") if path.is_file()}
+    allowed = {str(path.relative_to(KIT / "grader")) for path in (KIT / "grader").glob("*.py")}
+    for package in LEARNER_PACKAGES:
+        allowed |= {f"{package}/{path.name}" for path in (KIT / "grader" / package).glob("*.py")}
+    # the allow-list, and nothing else: no instructor module, no cache, no stray package
+    assert shipped == allowed | {"reports/reference_runs.json"}
+    assert not any(name.startswith("instructor/") for name in shipped)
+    kit_packages = {path.parent.name for path in (KIT / "grader").glob("*/__init__.py")}
+    assert kit_packages - set(LEARNER_PACKAGES) == {"instructor"}
     assert not list((bundle / "tests").glob("hidden*"))
     with pytest.raises(BuildProblem, match="not empty"):
         build_release(KIT, bundle)
 
 
 def test_a_shipped_module_may_import_an_instructor_only_one_only_when_called(tmp_path):
-    for name in LEARNER_MODULES:
-        (tmp_path / f"{name}.py").write_text("")
-    (tmp_path / "notebooks.py").write_text("")
-    (tmp_path / "cli.py").write_text("def run():\n    from grader import notebooks\n")
+    for package in (*LEARNER_PACKAGES, "instructor"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "instructor" / "nbgrader_course.py").write_text("")
+    (tmp_path / "cli.py").write_text("def run():\n    from grader.instructor import "
+                                     "nbgrader_course\n")
     check_learner_grader(tmp_path)
-    (tmp_path / "cli.py").write_text("import sys\nfrom grader import notebooks\n")
-    with pytest.raises(BuildProblem, match="grader/cli.py imports grader.notebooks"):
+    (tmp_path / "cli.py").write_text("import sys\nfrom grader.instructor import nbgrader_course\n")
+    with pytest.raises(BuildProblem, match="grader/cli.py imports grader.instructor"):
         check_learner_grader(tmp_path)
-    (tmp_path / "bridge.py").unlink()
-    with pytest.raises(BuildProblem, match="no bridge.py"):
+    (tmp_path / "cli.py").write_text("")
+    (tmp_path / "reports" / "formats.py").write_text("import grader.instructor.batch\n")
+    with pytest.raises(BuildProblem, match="grader/reports/formats.py imports grader.instructor"):
+        check_learner_grader(tmp_path)
+    (tmp_path / "reports" / "formats.py").write_text("")
+    (tmp_path / "experimental").mkdir()          # a new package is left out until listed
+    (tmp_path / "experimental" / "__init__.py").write_text("")
+    (tmp_path / "checking" / "run.py").write_text("from grader.experimental import x\n")
+    with pytest.raises(BuildProblem, match="imports grader.experimental"):
+        check_learner_grader(tmp_path)
+    (tmp_path / "checking" / "run.py").write_text("")
+    shutil.rmtree(tmp_path / "checking")
+    with pytest.raises(BuildProblem, match="no package checking"):
         check_learner_grader(tmp_path)
 
 
@@ -528,7 +547,8 @@ def test_the_grade_fits_gradescope_s_768_mb(autograder, full_marks):
 def test_the_worker_honours_the_memory_variable(autograder):
     root, env, _ = autograder
     done = subprocess.run(
-        [sys.executable, "-c", "from grader.sandbox import Limits; print(Limits().memory_bytes)"],
+        [sys.executable, "-c",
+         "from grader.isolation.sandbox import Limits; print(Limits().memory_bytes)"],
         cwd=root / "source", env={**env, gradescope.MEMORY_VARIABLE: "384"},
         capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -1,4 +1,4 @@
-"""grader.plots: the loss-curve plots are drawn from the learner's numbers, never raise.
+"""grader.reports.plots: the loss-curve plots are drawn from the learner's numbers, never raise.
 
 solutions/ must match the module's own reference runs; exercises/ (stubs) must give no
 plots and notes naming the functions; a wrong submission must show up as different
@@ -19,9 +19,9 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from grader import plots
-from grader.remote import IsolatedSubmission
-from grader.submission import LocalSubmission
+from grader.checking.submission import LocalSubmission
+from grader.isolation.proxy import IsolatedSubmission
+from grader.reports import plots
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
@@ -353,7 +353,7 @@ def test_plots_do_not_depend_on_what_was_drawn_before(solved, tmp_path):
 
 def test_reference_runs_follow_gradient_descent_in_closed_form():
     """On L(w) = 0.5 e^T A e, e = w - w*, gradient descent gives e_k = (I - lr A)^k e_0."""
-    from grader import plots
+    from grader.reports import plots
 
     runs = plots.reference_runs()
     start = np.array(plots.QUAD_START) - plots.QUAD_CENTER

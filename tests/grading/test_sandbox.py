@@ -31,11 +31,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import formats, sandbox
+from grader.checking.run import GradeOptions, grade
 from grader.contract import MODULES
-from grader.results import save_grade
-from grader.run import GradeOptions, grade
-from grader.sandbox import Limits
+from grader.isolation import sandbox
+from grader.isolation.sandbox import Limits
+from grader.reports import formats
+from grader.reports.results import save_grade
 
 pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 
@@ -478,9 +479,9 @@ def mse(y_pred, y):
 PEAK = """
 import resource, sys
 from pathlib import Path
-from grader import formats
-from grader.run import GradeOptions, grade
-from grader.sandbox import Limits
+from grader.reports import formats
+from grader.checking.run import GradeOptions, grade
+from grader.isolation.sandbox import Limits
 result = grade(Path(sys.argv[1]), Path(sys.argv[2]),
                GradeOptions(suites="public", limits=Limits(call_seconds=5.0)))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
@@ -524,7 +525,7 @@ def test_a_closed_tmpdir_is_not_the_learners_zero(tmp_path):
 
 BROKEN_SANDBOX = """
 import sys
-from grader import bwrap, sandbox
+from grader.isolation import bwrap, sandbox
 command = bwrap.OuterSandbox.command
 bwrap.OuterSandbox.command = lambda self, argv: command(self, ["/bin/false"])
 bwrap.probe = lambda outer, timeout=20.0: ""
@@ -805,7 +806,7 @@ def test_the_factory_never_takes_a_uid_that_still_has_processes(monkeypatch, tmp
     """kill_uid stops and kills a uid's processes as root; the helper that clears the
     uid's keyrings takes the uid only once none of its processes is left (a helper that
     took it earlier could be stopped by them, and waited for forever)."""
-    from grader import factory
+    from grader.isolation import factory
     uid = 299_000 + os.getpid() % 500
     children = []
     for _ in range(3):

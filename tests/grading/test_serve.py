@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import GradingServer
-from grader.misconceptions import build_submission, load_catalogue
+from grader.checking.misconceptions import build_submission, load_catalogue
+from grader.instructor.batch import GradingServer
 
 pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 

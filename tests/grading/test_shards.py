@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, shards
+from grader.instructor import batch, shards
 
 KIT = Path(__file__).resolve().parents[2]
 
@@ -89,7 +89,8 @@ def test_a_late_student_moves_no_one(tmp_path):
 
 
 def test_the_assignment_is_the_same_in_every_process():
-    script = f"from grader.shards import shard_of; print([shard_of(i, 7) for i in {IDS!r}])"
+    script = ("from grader.instructor.shards import shard_of; "
+              f"print([shard_of(i, 7) for i in {IDS!r}])")
     runs = {subprocess.run([sys.executable, "-c", script], cwd=KIT, capture_output=True,
                            text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2", "random")}

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import errors
-from grader.remote import IsolatedSubmission
-from grader.sandbox import Limits
-from grader.submission import LocalSubmission
+from grader.checking.submission import LocalSubmission
+from grader.isolation import errors
+from grader.isolation.proxy import IsolatedSubmission
+from grader.isolation.sandbox import Limits
 
 FAST = Limits(call_seconds=2.0, total_seconds=30.0)
 

@@ -13,7 +13,7 @@ central differences of the loss allows MARGIN (100) times truncation plus round-
 import numpy as np
 import pytest
 
-from grader.expect import (
+from grader.checking.expect import (
     expect,
     expect_array,
     expect_close,

@@ -13,7 +13,7 @@ round-off is about 1e-6 of the truncation error: halving h must divide the error
 import numpy as np
 import pytest
 
-from grader.expect import expect, expect_array, expect_close, expect_unchanged
+from grader.checking.expect import expect, expect_array, expect_close, expect_unchanged
 
 EPS = np.finfo(float).eps
 MARGIN = 100.0

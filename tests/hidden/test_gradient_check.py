@@ -11,7 +11,7 @@ error itself is the error, and it is compared with our own central difference at
 import numpy as np
 import pytest
 
-from grader.expect import (
+from grader.checking.expect import (
     expect,
     expect_close,
     expect_equal_length,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.expect import (
+from grader.checking.expect import (
     expect,
     expect_array,
     expect_close,
@@ -12,7 +12,7 @@ from grader.expect import (
     expect_float_list,
     expect_unchanged,
 )
-from grader.formulas import quadratic  # (loss, grad), evaluated beside learner code
+from grader.isolation.formulas import quadratic  # (loss, grad), evaluated beside learner code
 
 
 def _rotation(d, rng):

@@ -15,7 +15,7 @@ and missing entries; symmetry is required up to round-off, as the contract asks.
 import numpy as np
 import pytest
 
-from grader.expect import expect, expect_array, expect_close, expect_unchanged
+from grader.checking.expect import expect, expect_array, expect_close, expect_unchanged
 
 EPS = np.finfo(float).eps
 MARGIN = 100.0

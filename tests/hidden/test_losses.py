@@ -12,7 +12,7 @@ computed here, within MARGIN (100) times truncation plus round-off.
 import numpy as np
 import pytest
 
-from grader.expect import (
+from grader.checking.expect import (
     expect_close,
     expect_finite,
     expect_float,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.expect import (
+from grader.checking.expect import (
     expect,
     expect_array,
     expect_close,
@@ -159,7 +159,7 @@ def test_plot_writes_png(submission):
 
 
 def _saved_axes(record) -> dict:
-    """The one axes of the figure the learner saved, as grader.figures describes it."""
+    """The one axes of the figure the learner saved, as grader.isolation.figures describes it."""
     expect(len(record.figures) > 0,
            "plot_loss_curves saved no matplotlib figure (the PNG was not written by "
            "matplotlib's savefig, so what it shows cannot be checked)")

@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from grader.expect import expect, expect_array, expect_close, expect_float, expect_unchanged
-from grader.formulas import double_well  # (w0^2 - 1)^2 + tilt w0 + bowl |w[1:]|^2
+from grader.checking.expect import (
+    expect,
+    expect_array,
+    expect_close,
+    expect_float,
+    expect_unchanged,
+)
+from grader.isolation.formulas import double_well  # (w0^2 - 1)^2 + tilt w0 + bowl |w[1:]|^2
 
 
 def _hessian(eigs, seed):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.expect import expect, expect_array, expect_close, expect_unchanged
+from grader.checking.expect import expect, expect_array, expect_close, expect_unchanged
 
 LAMS = (0.0, 0.05, 0.7, 3.0)
 

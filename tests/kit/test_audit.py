@@ -14,8 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from grader.audit import EQUIVALENTS, load_equivalents, report_text, run_audit, summary_text
-from grader.mutants import OPERATORS, generate, solution_lines
+from grader.instructor.audit import (
+    EQUIVALENTS,
+    load_equivalents,
+    report_text,
+    run_audit,
+    summary_text,
+)
+from grader.instructor.mutants import OPERATORS, generate, solution_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.checking.misconceptions import build_submission, load_catalogue
 from grader.contract import MODULES
-from grader.misconceptions import build_submission, load_catalogue
 
 pytestmark = pytest.mark.slow      # minutes: `python -m pytest -m "not slow"` skips it
 

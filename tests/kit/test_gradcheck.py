@@ -1,13 +1,13 @@
-"""grader.gradcheck: slopes, the disagreement table, and messages that fit a report."""
+"""grader.checking.gradcheck: slopes, the disagreement table, and messages that fit a report."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from grader import gradcheck
-from grader.errors import MESSAGE_CAP
-from grader.expect import CheckFailed
+from grader.checking import gradcheck
+from grader.checking.expect import CheckFailed
+from grader.isolation.errors import MESSAGE_CAP
 
 
 def quartic(w):

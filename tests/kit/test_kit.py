@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import stubs
+from grader.checking.submission import import_folder
 from grader.contract import CONTRACT, MODULES
-from grader.submission import import_folder
+from grader.instructor import stubs
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = [ROOT / "tests" / "public", ROOT / "tests" / "hidden"]
@@ -103,7 +103,8 @@ def test_hidden_checks_never_use_bare_asserts():
     for path in (ROOT / "tests" / "hidden").glob("test_*.py"):
         tree = ast.parse(path.read_text())
         asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
-        assert not asserts, f"{path.name} lines {asserts}: use grader.expect so values stay hidden"
+        assert not asserts, (f"{path.name} lines {asserts}: use grader.checking.expect so "
+                            "values stay hidden")
         assert "np.testing" not in path.read_text(), path.name
 
 

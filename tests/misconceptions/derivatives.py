@@ -5,7 +5,7 @@ Each entry redefines a contract function on purpose (one def per misconception).
 
 import numpy as np
 
-from grader.misconceptions import wrong
+from grader.checking.misconceptions import wrong
 
 
 @wrong("forward_difference", "sign-flipped",

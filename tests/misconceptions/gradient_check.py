@@ -6,7 +6,7 @@ self-contained: check_gradient entries carry their own numerical gradient.
 
 import numpy as np
 
-from grader.misconceptions import wrong
+from grader.checking.misconceptions import wrong
 
 
 @wrong("relative_error", "mean-not-max",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.misconceptions import wrong
+from grader.checking.misconceptions import wrong
 
 
 @wrong("gd_step", "climbs",

@@ -6,7 +6,7 @@ self-contained: entries needing the sigmoid compute it in their own body.
 
 import numpy as np
 
-from grader.misconceptions import wrong
+from grader.checking.misconceptions import wrong
 
 
 @wrong("mse", "sum-not-mean",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.misconceptions import wrong
+from grader.checking.misconceptions import wrong
 
 
 @wrong("train_logistic_regression", "one-update-short",

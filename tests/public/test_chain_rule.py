@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grader import gradcheck
-from grader.expect import expect_float
+from grader.checking import gradcheck
+from grader.checking.expect import expect_float
 
 LN3 = float(np.log(3.0))
 SEEDS = (1, 2, 3)

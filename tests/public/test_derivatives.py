@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grader import gradcheck
-from grader.expect import expect_array
+from grader.checking import gradcheck
+from grader.checking.expect import expect_array
 
 
 @pytest.mark.points(1)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.formulas import sum_of_squares
+from grader.isolation.formulas import sum_of_squares
 
 # The lesson's bowl L(w) = sum(w**2) and its gradient 2 * w (minimum 0 at w = 0). They are
 # grader formulas: under the grader they run beside your code instead of being called back.

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader import gradcheck
+from grader.checking import gradcheck
 
 SEEDS = (1, 2, 3)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader.formulas import double_well
+from grader.isolation.formulas import double_well
 
 # (w**2 - 1)**2 + 0.5 * w and its gradient: two valleys, near w = -1.06 (deeper) and 0.93.
 # A grader formula: under the grader it runs beside your code instead of being called back.

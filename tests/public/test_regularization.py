@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader import gradcheck
+from grader.checking import gradcheck
 
 W = np.array([1.0, -2.0, 3.0])
 SEEDS = (1, 2, 3)
