@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from grader import intake
-from grader.checking.run import KIT, SUITE_CHOICES, GradeOptions, GraderFault, grade_path
+from grader.checking.run import KIT, SUITE_CHOICES, GradeOptions, grade_path
 from grader.isolation import sandbox
 from grader.problems import ToolProblem, UsageProblem
 from grader.reports import formats
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             if note:
                 print(note, file=sys.stderr)
         return args.run(args)
-    except (ToolProblem, intake.NotASubmission, GraderFault,
+    except (ToolProblem, intake.NotASubmission,
             sandbox.IsolationUnavailable) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""Problems the user of a command can fix: shown as one line on stderr, exit code 2.
+"""Problems the user of a command can fix: shown as one line on stderr, exit code 2; and
+the grader's own faults, which are never the learner's (exit 2, no grade).
 
 Every module's own kind (a batch folder that cannot be used, a release target that is
 not empty, a shard that does not parse, ...) derives from ToolProblem, so the command line
@@ -15,3 +16,7 @@ class ToolProblem(Exception):
 
 class UsageProblem(ToolProblem):
     """A command used in a way that cannot work (a bad option, a folder not writable)."""
+
+
+class GraderFault(Exception):
+    """The grader itself could not run its suites (not the learner's fault)."""

@@ -32,8 +32,8 @@ from typing import Any
 import pytest
 
 from grader.checking.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord, check_name
-from grader.checking.submission import CallRecord, LocalSubmission, Submission, invoke_in_process
 from grader.isolation import errors
+from grader.isolation.submission import CallRecord, LocalSubmission, Submission, invoke_in_process
 
 KIT = Path(__file__).resolve().parents[2]
 

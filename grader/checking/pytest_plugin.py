@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from grader.checking.expect import CheckFailed
-from grader.checking.submission import CallRecord, LocalSubmission, Submission
 from grader.isolation import errors
+from grader.isolation.submission import CallRecord, LocalSubmission, Submission
 
 POINTS_MARKER_HELP = "points(n): the points a check is worth (a number > 0)"
 HIDDEN_DETAILS_WITHHELD = "this hidden check failed (its details are not shown)"

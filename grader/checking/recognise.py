@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from grader.checking.misconceptions import Entry
-from grader.checking.submission import CallRecord, invoke_in_process
 from grader.isolation import errors
+from grader.isolation.submission import CallRecord, invoke_in_process
 from grader.reports.results import Misconception
 
 MAX_CALLS_REPLAYED = 3

@@ -24,20 +24,16 @@ from grader import intake
 from grader.checking.misconceptions import load_catalogue
 from grader.checking.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord
 from grader.checking.recognise import Recogniser
-from grader.checking.submission import LocalSubmission, Submission, import_folder
 from grader.isolation.proxy import IsolatedSubmission
 from grader.isolation.sandbox import Limits, isolation_description, protect
-from grader.problems import UsageProblem
+from grader.isolation.submission import LocalSubmission, Submission, import_folder
+from grader.problems import GraderFault, UsageProblem
 from grader.reports import formats
 from grader.reports.plots import draw_plots
 from grader.reports.results import CheckResult, GradeResult, save_grade
 
 KIT = Path(__file__).resolve().parents[2]
 SUITE_CHOICES = ("public", "hidden", "all")
-
-
-class GraderFault(Exception):
-    """The grader itself could not run its suites (not the learner's fault)."""
 
 
 @dataclass

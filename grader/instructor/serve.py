@@ -28,10 +28,10 @@ import pytest
 
 from grader import intake
 from grader.checking.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord, CheckRecorder
-from grader.checking.run import KIT, GradeOptions, GraderFault, grade_path
-from grader.checking.submission import Submission
+from grader.checking.run import KIT, GradeOptions, grade_path
 from grader.isolation import sandbox
-from grader.problems import UsageProblem
+from grader.isolation.submission import Submission
+from grader.problems import GraderFault, UsageProblem
 from grader.reports import formats
 
 

@@ -32,6 +32,7 @@ from grader.intake.files import (
 )
 from grader.intake.notebooks import MAX_NOTEBOOK_BYTES, NotebookReaderFault, extract_notebooks
 from grader.intake.staging import StagedSubmission
+from grader.problems import GraderFault
 
 
 def stage_folder(path: Path, staged: StagedSubmission) -> None:
@@ -184,7 +185,6 @@ def stage_notebooks(source: Path, staged: StagedSubmission, label: str) -> None:
     except ValueError as problem:
         raise NotASubmission(str(problem)) from None
     except NotebookReaderFault as fault:
-        from grader.checking.run import GraderFault  # the grader's fault: exit 2 / NOT GRADED
         raise GraderFault(str(fault)) from None
     staged.notes.extend(notes)
     if not written:

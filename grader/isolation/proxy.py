@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.checking.submission import CallRecord, Submission, argument_name
 from grader.isolation import errors, figures, protocol
 from grader.isolation.plain import NotPlainData, to_plain
 from grader.isolation.sandbox import (
@@ -29,6 +28,7 @@ from grader.isolation.sandbox import (
     start_worker,
     worker_factory,
 )
+from grader.isolation.submission import CallRecord, Submission, argument_name
 
 MAX_FAILED_STARTS = 2
 

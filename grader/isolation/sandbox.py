@@ -47,14 +47,13 @@ from grader.isolation import bwrap, protocol
 
 GRADER_DIR = Path(__file__).resolve().parents[1]
 # The grader's files inside the sandbox (paths under grader/): the worker's side of the
-# channel and what learner code may import (submission's call records, notebook_modules);
-# each package's __init__.py is light, so importing one loads nothing else.
+# channel, and notebook_modules, which a learner's module made from a course notebook
+# imports; each package's __init__.py is light, so importing one loads nothing else.
 WORKER_MODULES = ("__init__.py", "contract.py",
                   "isolation/__init__.py", "isolation/protocol.py", "isolation/plain.py",
                   "isolation/errors.py", "isolation/formulas.py", "isolation/figures.py",
-                  "isolation/worker.py",
-                  "checking/__init__.py", "checking/submission.py",
-                  "checking/notebook_modules.py")
+                  "isolation/submission.py", "isolation/worker.py",
+                  "checking/__init__.py", "checking/notebook_modules.py")
 FACTORY_MODULES = (*WORKER_MODULES, "isolation/factory.py", "isolation/namespaces.py")
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.isolation import "
              "factory; del sys.path[0]; factory.main(sys.argv[2:])")

@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from grader.checking.submission import (
+from grader.isolation import errors, figures, protocol
+from grader.isolation.plain import NotPlainData, to_plain
+from grader.isolation.submission import (
     FLOAT_WARNINGS,
     changed_positions,
     describe_exception,
     not_implemented_text,
 )
-from grader.isolation import errors, figures, protocol
-from grader.isolation.plain import NotPlainData, to_plain
 
 
 class CallbackFailed(Exception):

@@ -42,9 +42,9 @@ from matplotlib.ticker import LogFormatter
 from matplotlib.transforms import offset_copy
 from PIL import Image
 
-from grader.checking.submission import LocalSubmission, Submission
 from grader.isolation import errors, formulas
 from grader.isolation.plain import describe
+from grader.isolation.submission import LocalSubmission, Submission
 from grader.reports.results import Plot, write_atomically
 
 # The quadratic L(w) = 0.5 (w - w*)^T A (w - w*), A = R diag(1, 10) R^T rotated by 30 deg.

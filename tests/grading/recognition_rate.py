@@ -42,7 +42,7 @@ from grader.checking.pytest_plugin import (  # noqa: E402
     CheckRecorder,
 )
 from grader.checking.recognise import Recogniser, replay  # noqa: E402
-from grader.checking.submission import CallRecord, LocalSubmission, import_folder  # noqa: E402
+from grader.isolation.submission import CallRecord, LocalSubmission, import_folder  # noqa: E402
 
 Perturbation = Callable[[np.ndarray], np.ndarray]
 

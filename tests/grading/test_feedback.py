@@ -24,8 +24,8 @@ from grader.checking import expect
 from grader.checking.misconceptions import load_catalogue
 from grader.checking.recognise import NEAR, Recogniser, distance
 from grader.checking.run import GradeOptions, grade
-from grader.checking.submission import CallRecord, import_folder
 from grader.isolation import errors
+from grader.isolation.submission import CallRecord, import_folder
 from grader.reports import formats, hints
 from grader.reports.results import CheckResult, GradeResult, Misconception
 

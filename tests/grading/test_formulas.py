@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from grader.checking.submission import LocalSubmission
 from grader.isolation import formulas, protocol
 from grader.isolation.proxy import IsolatedSubmission
 from grader.isolation.sandbox import Limits
+from grader.isolation.submission import LocalSubmission
 
 FAST = Limits(call_seconds=2.0, total_seconds=30.0)
 

@@ -350,7 +350,7 @@ def test_a_reader_that_dies_or_overruns_is_the_notebooks_zero_not_a_crash(
     "print('ready'); print('{\"fault\": \"AttributeError: a bug of ours\"}')",
 ], ids=["cannot-start", "own-bug"])
 def test_a_reader_that_cannot_start_is_the_graders_fault(tmp_path, monkeypatch, boot):
-    from grader.checking.run import GraderFault
+    from grader.problems import GraderFault
     path = write_notebook(tmp_path / "derivatives.ipynb", DERIVATIVES)
     monkeypatch.setattr(notebooks, "READER_BOOT", boot)
     with pytest.raises(GraderFault, match="notebook reader"):

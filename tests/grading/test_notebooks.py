@@ -24,7 +24,6 @@ import pytest
 
 from grader.checking.misconceptions import build_submission, load_catalogue
 from grader.checking.run import check_results, run_suites
-from grader.checking.submission import LocalSubmission
 from grader.contract import CONTRACT, MODULES
 from grader.instructor.nbgrader_course import (
     BEGIN_HIDDEN,
@@ -38,6 +37,7 @@ from grader.instructor.nbgrader_course import (
 )
 from grader.instructor.stubs import strip_solutions
 from grader.intake.notebooks import extract_notebook, extract_notebooks
+from grader.isolation.submission import LocalSubmission
 
 KIT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "calculus_for_optimization"

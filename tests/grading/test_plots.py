@@ -19,8 +19,8 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from grader.checking.submission import LocalSubmission
 from grader.isolation.proxy import IsolatedSubmission
+from grader.isolation.submission import LocalSubmission
 from grader.reports import plots
 
 ROOT = Path(__file__).resolve().parents[2]

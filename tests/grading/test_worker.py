@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.checking.submission import LocalSubmission
 from grader.isolation import errors
 from grader.isolation.proxy import IsolatedSubmission
 from grader.isolation.sandbox import Limits
+from grader.isolation.submission import LocalSubmission
 
 FAST = Limits(call_seconds=2.0, total_seconds=30.0)
 

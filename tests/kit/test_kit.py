@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.checking.submission import import_folder
 from grader.contract import CONTRACT, MODULES
 from grader.instructor import stubs
+from grader.isolation.submission import import_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = [ROOT / "tests" / "public", ROOT / "tests" / "hidden"]
