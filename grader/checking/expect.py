@@ -80,6 +80,13 @@ def expect_close(got: Any, want: Any, what: str, rtol: float = 1e-7, atol: float
              f"{gap:.2g} (allowed: {rtol:.0e})")
 
 
+def expect_near(got: Any, want: Any, what: str, tolerance: float) -> None:
+    """Every |got - want| within the absolute error bound `tolerance` (up to twice it for
+    the largest entries); the message reports the error relative to the answer's size."""
+    scale = max(float(np.max(np.abs(want))), tolerance)
+    expect_close(got, want, what, rtol=tolerance / scale, atol=tolerance)
+
+
 def expect_float_list(values: Any, what: str) -> list[float]:
     """A learner's list of numbers (a 1-D array is accepted too) as a list of floats."""
     if isinstance(values, np.ndarray) and values.ndim == 1:

@@ -206,6 +206,8 @@ def bundle_pyproject(kit: Path) -> str:
         "[tool.pytest.ini_options]",
         'testpaths = ["tests/public"]',
         f"addopts = {json.dumps(pytest_options['addopts'])}",
+        # the hidden steps check tests/hidden/ out here, reference.py with it
+        f"pythonpath = {json.dumps(pytest_options['pythonpath'])}",
         f"filterwarnings = {json.dumps(pytest_options.get('filterwarnings', []))}",
         "",
     ])

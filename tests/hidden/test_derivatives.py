@@ -13,7 +13,8 @@ round-off is about 1e-6 of the truncation error: halving h must divide the error
 import numpy as np
 import pytest
 
-from grader.checking.expect import expect, expect_array, expect_close, expect_unchanged
+from grader.checking.expect import expect, expect_array, expect_close, expect_near, expect_unchanged
+from reference import error_ratios
 
 EPS = np.finfo(float).eps
 MARGIN = 100.0
@@ -36,20 +37,6 @@ def roundoff(values, divisor):
     """MARGIN times the round-off of a signed sum of these values, divided by divisor."""
     total = sum(float(np.max(np.abs(v))) for v in values)
     return MARGIN * EPS * total / divisor
-
-
-def expect_near(got, want, what, tolerance):
-    """Every |got - want| within the absolute error bound `tolerance` (up to twice it for
-    the largest entries); the message reports the error relative to the answer's size."""
-    scale = max(float(np.max(np.abs(want))), tolerance)
-    expect_close(got, want, what, rtol=tolerance / scale, atol=tolerance)
-
-
-def error_ratios(estimates, truth):
-    """Per element: how much the error shrinks at each halving of h."""
-    errors = [np.abs(np.asarray(e) - truth) for e in estimates]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.concatenate([np.ravel(errors[i] / errors[i + 1]) for i in range(2)])
 
 
 def expect_ratios(ratios, low, high, what):

@@ -13,18 +13,7 @@ from grader.checking.expect import (
     expect_unchanged,
 )
 from grader.isolation.formulas import quadratic  # (loss, grad), evaluated beside learner code
-
-
-def _rotation(d, rng):
-    Q, R = np.linalg.qr(rng.normal(size=(d, d)))
-    return Q * np.sign(np.diag(R))
-
-
-def _spd(eigs, rng):
-    """A symmetric matrix Q diag(eigs) Q^T with a random rotation Q."""
-    Q = _rotation(len(eigs), rng)
-    A = Q @ np.diag(eigs) @ Q.T
-    return (A + A.T) / 2
+from reference import descent, rotated_symmetric
 
 
 def _exploding():
@@ -36,26 +25,6 @@ def _exploding():
         return 2.0 * w
 
     return loss_fn, grad_fn
-
-
-def _descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8, beta=None):
-    """The contract's loop, written out: (w, losses); beta=None is plain gradient descent."""
-    w = np.array(w0, dtype=float)
-    v = np.zeros_like(w)
-    losses = [float(loss_fn(w))]
-    for _ in range(max_steps):
-        if not np.isfinite(losses[-1]):
-            break
-        g = grad_fn(w)
-        if np.linalg.norm(g) < tol:
-            break
-        if beta is None:
-            w = w - lr * g
-        else:
-            v = beta * v + g
-            w = w - lr * v
-        losses.append(float(loss_fn(w)))
-    return w, losses
 
 
 def _run(function, what, *args, **kwargs):
@@ -101,14 +70,14 @@ def test_gd_step_does_not_modify_inputs(submission):
 def test_gradient_descent_exact_iterates(submission):
     """gradient_descent: losses[0] = loss(w0) and one loss per update, as the update rule gives"""
     rng = np.random.default_rng(3)
-    A, w_star = _spd([0.5, 1.0, 2.0, 3.0], rng), rng.normal(size=4)
+    A, w_star = rotated_symmetric([0.5, 1.0, 2.0, 3.0], rng), rng.normal(size=4)
     loss_fn, grad_fn = quadratic(A, w_star, offset=3.0)
     w0 = w_star + rng.normal(size=4)
     for lr, steps in ((0.2, 7), (0.05, 12)):
         got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                    loss_fn, grad_fn, w0, lr, max_steps=steps, tol=1e-8)
         expect_unchanged(submission)
-        _expect_run(got, _descent(loss_fn, grad_fn, w0, lr, steps, 1e-8),
+        _expect_run(got, descent(loss_fn, grad_fn, w0, lr, steps, 1e-8),
                     f"gradient_descent with lr={lr}, max_steps={steps}")
 
 
@@ -116,7 +85,7 @@ def test_gradient_descent_exact_iterates(submission):
 def test_gradient_descent_no_update_at_optimum(submission):
     """gradient_descent: started at the minimiser it makes zero updates, losses == [loss(w0)]"""
     rng = np.random.default_rng(4)
-    A, w_star = _spd([1.0, 2.0, 5.0], rng), rng.normal(size=3)
+    A, w_star = rotated_symmetric([1.0, 2.0, 5.0], rng), rng.normal(size=3)
     loss_fn, grad_fn = quadratic(A, w_star, offset=3.0)
     got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                loss_fn, grad_fn, w_star, 0.1, max_steps=50, tol=1e-8)
@@ -133,7 +102,7 @@ def test_gradient_descent_stopping_rule_before_update(submission):
     for tol, max_steps in ((1e-3, 1000), (1e-3, 40), (0.5, 1000)):
         got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                    loss_fn, grad_fn, w0, 0.125, max_steps=max_steps, tol=tol)
-        _expect_run(got, _descent(loss_fn, grad_fn, w0, 0.125, max_steps, tol),
+        _expect_run(got, descent(loss_fn, grad_fn, w0, 0.125, max_steps, tol),
                     f"gradient_descent with tol={tol}, max_steps={max_steps}")
 
 
@@ -145,18 +114,18 @@ def test_gradient_descent_default_arguments(submission):
     w0 = np.array([3.0, 2.0])
     got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                loss_fn, grad_fn, w0, 0.125)
-    _expect_run(got, _descent(loss_fn, grad_fn, w0, 0.125), "gradient_descent with defaults")
+    _expect_run(got, descent(loss_fn, grad_fn, w0, 0.125), "gradient_descent with defaults")
     slow_loss, slow_grad = quadratic(np.diag([1.0, 1e-3]), np.zeros(2))
     got = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                slow_loss, slow_grad, np.ones(2), 1.0)
-    _expect_run(got, _descent(slow_loss, slow_grad, np.ones(2), 1.0),
+    _expect_run(got, descent(slow_loss, slow_grad, np.ones(2), 1.0),
                 "gradient_descent with defaults on a slow problem")
 
 
 def _check_rate(submission, eigs, steps, seed):
     """Run lr = 1/L on a random quadratic; the loss must contract as theory predicts."""
     rng = np.random.default_rng(seed)
-    A, w_star = _spd(eigs, rng), rng.normal(size=len(eigs))
+    A, w_star = rotated_symmetric(eigs, rng), rng.normal(size=len(eigs))
     loss_fn, grad_fn = quadratic(A, w_star)
     w0 = w_star + rng.normal(size=len(eigs))
     mu, L = min(eigs), max(eigs)
@@ -191,7 +160,7 @@ def test_gradient_descent_rate_ill_conditioned(submission):
     _check_rate(submission, list(np.geomspace(0.01, 1.0, 6)), 300, 6)
     # and it reaches the minimiser when allowed to run to the tolerance
     rng = np.random.default_rng(7)
-    A, w_star = _spd(np.geomspace(0.05, 1.0, 4), rng), rng.normal(size=4)
+    A, w_star = rotated_symmetric(np.geomspace(0.05, 1.0, 4), rng), rng.normal(size=4)
     loss_fn, grad_fn = quadratic(A, w_star)
     w, _ = _run(submission.gradient_descent.gradient_descent, "gradient_descent",
                 loss_fn, grad_fn, w_star + 1.0, 1.0, max_steps=5000, tol=1e-8)
@@ -206,7 +175,7 @@ def test_gradient_descent_diverges_above_two_over_l(submission):
     """gradient_descent: with lr > 2/L the losses grow, run ends at max_steps, nothing raised"""
     rng = np.random.default_rng(8)
     eigs = [1.0, 2.0, 3.0, 4.0]
-    A, w_star = _spd(eigs, rng), rng.normal(size=4)
+    A, w_star = rotated_symmetric(eigs, rng), rng.normal(size=4)
     loss_fn, grad_fn = quadratic(A, w_star)
     w0 = w_star + rng.normal(size=4)
     lr = 2.2 / max(eigs)
@@ -217,7 +186,7 @@ def test_gradient_descent_diverges_above_two_over_l(submission):
     expect(bool(np.all(np.isfinite(losses)) and np.all(np.diff(losses[30:]) > 0)),
            f"gradient_descent with lr > 2/L: losses should keep growing, came back as "
            f"{list(losses[-3:])} at the end")
-    _expect_run(got, _descent(loss_fn, grad_fn, w0, lr, 60), "gradient_descent with lr > 2/L")
+    _expect_run(got, descent(loss_fn, grad_fn, w0, lr, 60), "gradient_descent with lr > 2/L")
 
 
 @pytest.mark.points(2)
@@ -234,7 +203,7 @@ def test_gradient_descent_stops_at_first_non_finite_loss(submission):
         what = f"gradient_descent on a diverging run (loss becomes {name})"
         got = _run(submission.gradient_descent.gradient_descent, what,
                    loss, grad_fn, w0, 5e9, max_steps=40, tol=1e-8)
-        want = _descent(loss, grad_fn, w0, 5e9, 40)
+        want = descent(loss, grad_fn, w0, 5e9, 40)
         expect(not np.isfinite(got[1][-1]),
                f"{what}: the last loss should be the first non-finite one, but came back "
                f"as {got[1][-1]}")
@@ -245,7 +214,7 @@ def test_gradient_descent_stops_at_first_non_finite_loss(submission):
 def test_momentum_descent_exact_iterates(submission):
     """momentum_descent: v = beta v + grad, w = w - lr v from v = 0 (beta given and default)"""
     rng = np.random.default_rng(9)
-    A, w_star = _spd([0.5, 1.0, 2.0, 4.0], rng), rng.normal(size=4)
+    A, w_star = rotated_symmetric([0.5, 1.0, 2.0, 4.0], rng), rng.normal(size=4)
     loss_fn, grad_fn = quadratic(A, w_star, offset=1.5)
     w0 = w_star + rng.normal(size=4)
     momentum = submission.gradient_descent.momentum_descent
@@ -253,10 +222,10 @@ def test_momentum_descent_exact_iterates(submission):
         got = _run(momentum, "momentum_descent", loss_fn, grad_fn, w0, lr, beta=beta,
                    max_steps=steps, tol=1e-8)
         expect_unchanged(submission)
-        _expect_run(got, _descent(loss_fn, grad_fn, w0, lr, steps, 1e-8, beta),
+        _expect_run(got, descent(loss_fn, grad_fn, w0, lr, steps, 1e-8, beta),
                     f"momentum_descent with lr={lr}, beta={beta}, max_steps={steps}")
     got = _run(momentum, "momentum_descent", loss_fn, grad_fn, w0, 0.05, max_steps=8)
-    _expect_run(got, _descent(loss_fn, grad_fn, w0, 0.05, 8, 1e-8, 0.9),
+    _expect_run(got, descent(loss_fn, grad_fn, w0, 0.05, 8, 1e-8, 0.9),
                 "momentum_descent with the default beta")
 
 
@@ -264,12 +233,12 @@ def test_momentum_descent_exact_iterates(submission):
 def test_momentum_descent_beta_zero_is_gradient_descent(submission):
     """momentum_descent: with beta = 0 it is plain gradient descent"""
     rng = np.random.default_rng(10)
-    A, w_star = _spd([1.0, 2.0, 3.0], rng), rng.normal(size=3)
+    A, w_star = rotated_symmetric([1.0, 2.0, 3.0], rng), rng.normal(size=3)
     loss_fn, grad_fn = quadratic(A, w_star)
     w0 = w_star + rng.normal(size=3)
     got = _run(submission.gradient_descent.momentum_descent, "momentum_descent",
                loss_fn, grad_fn, w0, 0.2, beta=0.0, max_steps=15, tol=1e-8)
-    _expect_run(got, _descent(loss_fn, grad_fn, w0, 0.2, 15, 1e-8),
+    _expect_run(got, descent(loss_fn, grad_fn, w0, 0.2, 15, 1e-8),
                 "momentum_descent with beta=0")
 
 
@@ -277,7 +246,7 @@ def test_momentum_descent_beta_zero_is_gradient_descent(submission):
 def test_momentum_descent_faster_when_ill_conditioned(submission):
     """momentum_descent: beats gradient descent on an ill-conditioned quadratic (lr = 1/L)"""
     rng = np.random.default_rng(3)
-    A = _spd(np.geomspace(0.01, 1.0, 6), rng)
+    A = rotated_symmetric(np.geomspace(0.01, 1.0, 6), rng)
     w_star = rng.normal(size=6)
     w0 = w_star + rng.normal(size=6)
     loss_fn, grad_fn = quadratic(A, w_star)
@@ -285,7 +254,7 @@ def test_momentum_descent_faster_when_ill_conditioned(submission):
                      loss_fn, grad_fn, w0, 1.0, beta=0.9, max_steps=200, tol=0.0)
     w = expect_array(w, (6,), "momentum_descent: final w")
     expect_equal_length(losses, 201, "momentum_descent: losses")
-    plain_w, _ = _descent(loss_fn, grad_fn, w0, 1.0, 200, 0.0)
+    plain_w, _ = descent(loss_fn, grad_fn, w0, 1.0, 200, 0.0)
     momentum_gap = float(np.linalg.norm(w - w_star))
     plain_gap = float(np.linalg.norm(plain_w - w_star))
     expect(momentum_gap <= 0.1 * plain_gap,
@@ -297,7 +266,7 @@ def test_momentum_descent_faster_when_ill_conditioned(submission):
 def test_momentum_descent_stopping(submission):
     """momentum_descent: zero updates at the optimum; ends at the first non-finite loss"""
     rng = np.random.default_rng(11)
-    A, w_star = _spd([1.0, 3.0], rng), rng.normal(size=2)
+    A, w_star = rotated_symmetric([1.0, 3.0], rng), rng.normal(size=2)
     loss_fn, grad_fn = quadratic(A, w_star, offset=2.0)
     momentum = submission.gradient_descent.momentum_descent
     got = _run(momentum, "momentum_descent", loss_fn, grad_fn, w_star, 0.1, max_steps=30)
@@ -308,7 +277,7 @@ def test_momentum_descent_stopping(submission):
     what = "momentum_descent on a diverging run"
     got = _run(momentum, what, boom_loss, boom_grad, w0, 5e9, beta=0.5, max_steps=40)
     expect_unchanged(submission)
-    _expect_run(got, _descent(boom_loss, boom_grad, w0, 5e9, 40, 1e-8, 0.5), what)
+    _expect_run(got, descent(boom_loss, boom_grad, w0, 5e9, 40, 1e-8, 0.5), what)
 
 
 @pytest.mark.points(1)
@@ -354,7 +323,7 @@ def test_backtracking_first_armijo_step(submission):
     rng = np.random.default_rng(21)
     search = submission.gradient_descent.backtracking_line_search
     for _ in range(3):
-        A, w_star = _spd([0.5, 2.0, 9.0], rng), rng.normal(size=3)
+        A, w_star = rotated_symmetric([0.5, 2.0, 9.0], rng), rng.normal(size=3)
         w = w_star + rng.normal(size=3)
         loss_fn, grad_fn = quadratic(A, w_star, offset=1.0)
         for lr0, shrink, c in ((2.0, 0.3, 0.3), (1.0, 0.5, 1e-4), (5.0, 0.7, 0.45)):
@@ -393,7 +362,7 @@ def test_backtracking_fallback(submission):
 def test_backtracking_accepts_lr0(submission):
     """backtracking_line_search: returns lr0 itself when lr0 already meets the Armijo condition"""
     rng = np.random.default_rng(23)
-    A, w_star = _spd([0.5, 1.0, 1.5], rng), rng.normal(size=3)
+    A, w_star = rotated_symmetric([0.5, 1.0, 1.5], rng), rng.normal(size=3)
     loss_fn, grad_fn = quadratic(A, w_star, offset=1.0)
     w = w_star + rng.normal(size=3)
     search = submission.gradient_descent.backtracking_line_search
@@ -412,7 +381,7 @@ def test_backtracking_stationary_point(submission):
     rng = np.random.default_rng(24)
     search = submission.gradient_descent.backtracking_line_search
     for name, eigs in (("a minimiser", [1.0, 2.0, 4.0]), ("a saddle point", [2.0, -1.0, 3.0])):
-        A, w_star = _spd(eigs, rng), rng.normal(size=3)
+        A, w_star = rotated_symmetric(eigs, rng), rng.normal(size=3)
         loss_fn, grad_fn = quadratic(A, w_star, offset=0.5)
         got = search(loss_fn, grad_fn, w_star, 0.7, 0.5, 1e-4)
         expect_close(got, 0.7, f"backtracking_line_search(lr0=0.7) at {name}, where the "
@@ -441,7 +410,7 @@ def test_max_stable_learning_rate_known_eigenvalues(submission):
     """max_stable_learning_rate: 2 / largest eigenvalue of a rotated Hessian"""
     rng = np.random.default_rng(12)
     for eigs in ([0.3, 1.7, 4.2, 9.5], [2.0, 0.5], [1e-3, 1.0, 7.0, 2.0, 3.0]):
-        H = _spd(eigs, rng)
+        H = rotated_symmetric(eigs, rng)
         got = submission.gradient_descent.max_stable_learning_rate(H)
         expect_close(got, 2.0 / max(eigs), f"max_stable_learning_rate of a {len(eigs)}x"
                      f"{len(eigs)} Hessian", rtol=1e-10)

@@ -15,7 +15,8 @@ and missing entries; symmetry is required up to round-off, as the contract asks.
 import numpy as np
 import pytest
 
-from grader.checking.expect import expect, expect_array, expect_close, expect_unchanged
+from grader.checking.expect import expect, expect_array, expect_near, expect_unchanged
+from reference import error_ratios
 
 EPS = np.finfo(float).eps
 MARGIN = 100.0
@@ -30,13 +31,6 @@ def first_difference_tolerance(h, d3, size):
 def second_difference_tolerance(h, d3, d4, size):
     """MARGIN times a second difference's truncation (first- or second-order) and round-off."""
     return MARGIN * (d3 * h + d4 * h**2 / 3 + EPS * size / h**2)
-
-
-def expect_near(got, want, what, tolerance):
-    """Every |got - want| within the absolute error bound `tolerance` (up to twice it for
-    the largest entries); the message reports the error relative to the answer's size."""
-    scale = max(float(np.max(np.abs(want))), tolerance)
-    expect_close(got, want, what, rtol=tolerance / scale, atol=tolerance)
 
 
 class ScalarField:
@@ -90,13 +84,11 @@ def test_numerical_gradient_any_shape(submission, shape):
 def test_numerical_gradient_second_order(submission):
     """numerical_gradient: central differences in the given h: the error quarters when h halves"""
     field = ScalarField((5,), seed=103)
-    errors = []
+    estimates = []
     for h in STEPS:
         got = submission.gradients.numerical_gradient(field, field.x, h=h)
-        got = expect_array(got, field.x.shape, "numerical_gradient")
-        errors.append(np.abs(got - field.gradient(field.x)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.concatenate([errors[0] / errors[1], errors[1] / errors[2]])
+        estimates.append(expect_array(got, field.x.shape, "numerical_gradient"))
+    ratios = error_ratios(estimates, field.gradient(field.x))
     expect(bool(np.all((ratios > 3.6) & (ratios < 4.4))),
            "when h is halved twice (1e-2, 5e-3, 2.5e-3) the error of numerical_gradient "
            f"shrinks by factors between {np.min(ratios):.3g} and {np.max(ratios):.3g}")

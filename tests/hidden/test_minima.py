@@ -11,19 +11,11 @@ from grader.checking.expect import (
     expect_unchanged,
 )
 from grader.isolation.formulas import double_well  # (w0^2 - 1)^2 + tilt w0 + bowl |w[1:]|^2
-
-
-def _hessian(eigs, seed):
-    """A symmetric Q diag(eigs) Q^T with a random rotation Q: its eigenvalues are eigs."""
-    rng = np.random.default_rng(seed)
-    Q, R = np.linalg.qr(rng.normal(size=(len(eigs), len(eigs))))
-    Q = Q * np.sign(np.diag(R))
-    H = Q @ np.diag(eigs) @ Q.T
-    return (H + H.T) / 2
+from reference import descent, rotated_symmetric
 
 
 def _classify(submission, eigs, seed, want, **kwargs):
-    H = _hessian(eigs, seed)
+    H = rotated_symmetric(eigs, np.random.default_rng(seed))
     got = submission.minima.classify_critical_point(H, **kwargs)
     what = f"classify_critical_point of a {len(eigs)}x{len(eigs)} Hessian" + (
         f" with tol={kwargs['tol']}" if kwargs else "")
@@ -80,22 +72,8 @@ def test_classify_uses_tol(submission):
     _classify(submission, [0.5, -1e-3], 16, "degenerate", tol=1e-2)
 
 
-def _descent(loss_fn, grad_fn, w0, lr, max_steps=1000, tol=1e-8):
-    w = np.array(w0, dtype=float)
-    losses = [float(loss_fn(w))]
-    for _ in range(max_steps):
-        if not np.isfinite(losses[-1]):
-            break
-        g = grad_fn(w)
-        if np.linalg.norm(g) < tol:
-            break
-        w = w - lr * g
-        losses.append(float(loss_fn(w)))
-    return w, losses
-
-
 def _best(loss_fn, grad_fn, starts, lr, max_steps=1000):
-    runs = [_descent(loss_fn, grad_fn, s, lr, max_steps) for s in starts]
+    runs = [descent(loss_fn, grad_fn, s, lr, max_steps) for s in starts]
     w, losses = min(runs, key=lambda run: run[1][-1])
     return w, losses[-1]
 
@@ -170,7 +148,7 @@ def test_multi_start_nan_runs(submission):
         expect_close(best_loss, want_loss, f"{what}: best_loss", rtol=1e-9, atol=1e-12)
         expect_close(best_w, want_w, f"{what}: best_w", rtol=1e-9, atol=1e-12)
     starts = np.array([[4.0], [-4.5]])
-    first_w, _ = _descent(loss_fn, grad_fn, starts[0], 0.05, 200)
+    first_w, _ = descent(loss_fn, grad_fn, starts[0], 0.05, 200)
     what = "multi_start_minimize when every run ends on nan"
     best_w, best_loss = _multi_start(submission, what, loss_fn, grad_fn, starts, 0.05,
                                      max_steps=200)
