@@ -134,11 +134,7 @@ def copy_modules(top: int, folder: PurePosixPath, files: list[Entry],
         total = 0
         for entry in chosen:
             name = printable(entry.path.name)
-            if stat.S_ISLNK(entry.mode):
-                staged.notes.append(f"{name} is a symbolic link and was not graded")
-                continue
-            if not stat.S_ISREG(entry.mode):
-                staged.notes.append(f"{name} is not a regular file and was not graded")
+            if why_not_regular(entry, name, staged):
                 continue
             if entry.size > MAX_FILE_BYTES:
                 staged.notes.append(too_large(name, entry.size))
@@ -148,6 +144,18 @@ def copy_modules(top: int, folder: PurePosixPath, files: list[Entry],
                 raise NotASubmission(f"{label}: holds more than {MAX_ARCHIVE_BYTES >> 20} MB "
                                      "of code")
             take(source, entry, staged.folder / entry.path.name, MAX_FILE_BYTES, staged)
+
+
+def why_not_regular(entry: Entry, name: str, staged: StagedSubmission) -> bool:
+    """True, with a note for the learner, when entry is a link, FIFO, device or socket:
+    such an entry is never opened."""
+    if stat.S_ISLNK(entry.mode):
+        staged.notes.append(f"{name} is a symbolic link and was not graded")
+    elif not stat.S_ISREG(entry.mode):
+        staged.notes.append(f"{name} is not a regular file and was not graded")
+    else:
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -219,11 +227,7 @@ def stage_notebook_folder(top: int, files: list[Entry], staged: StagedSubmission
         if entry.path.suffix.lower() != ".ipynb" or any(
                 part.startswith(".") for part in entry.path.parts):
             continue
-        if stat.S_ISLNK(entry.mode):
-            staged.notes.append(f"{name} is a symbolic link and was not graded")
-            continue
-        if not stat.S_ISREG(entry.mode):
-            staged.notes.append(f"{name} is not a regular file and was not graded")
+        if why_not_regular(entry, name, staged):
             continue
         total += entry.size
         if entry.size > MAX_NOTEBOOK_BYTES or total > MAX_ARCHIVE_BYTES:
