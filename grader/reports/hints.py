@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from grader.contract import parameter_names
-from grader.reports.results import CheckResult, Misconception
+from grader.reports.results import CheckResult, Misconception, PointsOfChecks
 
 NOT_IMPLEMENTED = "Replace `raise NotImplementedError()` in `{function}` with your code."
 MISSING_MODULE = ("Add `{module}.py` to your submission, next to your other exercise files, "
@@ -263,7 +263,7 @@ def _mutated(check: CheckResult) -> str:
 
 
 @dataclass
-class Diagnosis:
+class Diagnosis(PointsOfChecks):
     """One cause in one function (or one file), and the failed checks it explains."""
 
     module: str
@@ -283,14 +283,6 @@ class Diagnosis:
     def title(self) -> str:
         """What went wrong, in words: the misconception, else the kind of failure."""
         return self.misconception.summary if self.misconception else KIND_LABELS[self.kind]
-
-    @property
-    def score(self) -> float:
-        return sum(check.score for check in self.checks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(check.max_score for check in self.checks)
 
     @property
     def shared_message(self) -> str:

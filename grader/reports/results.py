@@ -64,8 +64,22 @@ class ModuleResult:
     total: int
 
 
+class PointsOfChecks:
+    """score and max_score of whatever holds `checks` (a grade, a group of failures)."""
+
+    checks: list[CheckResult]
+
+    @property
+    def score(self) -> float:
+        return sum(check.score for check in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(check.max_score for check in self.checks)
+
+
 @dataclass
-class GradeResult:
+class GradeResult(PointsOfChecks):
     """Everything known about one graded submission."""
 
     student: str
@@ -76,14 +90,6 @@ class GradeResult:
     output: str = ""                           # what learner code printed (capped)
     notes: list[str] = field(default_factory=list)
     isolation: str = ""                        # namespaces, uid, same-user or root
-
-    @property
-    def score(self) -> float:
-        return sum(check.score for check in self.checks)
-
-    @property
-    def max_score(self) -> float:
-        return sum(check.max_score for check in self.checks)
 
     @property
     def modules(self) -> list[ModuleResult]:
