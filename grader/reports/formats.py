@@ -4,13 +4,12 @@ results.json (Gradescope), feedback.md and feedback.html (the learner's report),
 `grade` summary, grades.csv rows and JUnit XML. Functions named write_* do the I/O, each
 file written atomically (a temporary file in the same folder, then os.replace), so no
 reader ever sees half a file. Text that learner code controls (messages, printed output)
-is escaped for each format and stripped of characters no format can carry.
+is escaped for each format and stripped of characters no format can carry; the HTML rules
+(escaping, code spans, stylesheet, page frame) are `markup`'s, shared with the class report.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from grader.contract import MODULES
 from grader.reports.hints import Diagnosis, diagnoses, failure_kind, hint_for
+from grader.reports.markup import BASE_CSS, clean, data_uri, esc, html_text, page
 from grader.reports.results import CheckResult, GradeResult, ModuleResult, Plot, write_atomically
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -29,18 +29,10 @@ POINTS_AND_CHECKS = ("Each check tests one behaviour of one function and is wort
                      "shown beside it; a module's points are those of the checks it passed.")
 FAILURE_MESSAGE_CAP = 200
 
-# Everything XML 1.0 forbids: most C0 controls, lone surrogates, U+FFFE and U+FFFF.
-_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~#!]|(?<!\w)_|_(?!\w))")
-_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
 
 # ---------------------------------------------------------------- shared wording
-
-def clean(text: object) -> str:
-    """Text any format can carry: str(text) without characters XML 1.0 forbids."""
-    return _FORBIDDEN.sub("", str(text))
-
 
 def number_text(value: float) -> str:
     """A score without needless decimals: 7, 7.5, 0.33."""
@@ -312,46 +304,11 @@ def write_results_json(result: GradeResult, path: Path) -> None:
 
 # ---------------------------------------------------------------- HTML
 
-_CSS = """
-body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
-background:#f6f8fa;margin:0}
-main{max-width:52rem;margin:0 auto;padding:1.5rem;background:#fff}
-h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.25rem;margin:0}h3{font-size:1.05rem;margin:0}
-table{border-collapse:collapse;width:100%;margin:1rem 0}
-th,td{padding:.35rem .6rem;border-bottom:1px solid #d0d7de;text-align:left}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.bar{height:.6rem;min-width:6rem;background:#eaeef2;border-radius:.3rem;overflow:hidden}
-.bar>span{display:block;height:100%;background:#1a7f37}
-.bar.partial>span{background:#bf8700}.bar.low>span{background:#cf222e}
-section.module{border:1px solid #d0d7de;border-radius:.5rem;padding:1rem;margin:1rem 0}
-.module header{display:flex;justify-content:space-between;gap:1rem;align-items:baseline}
-.diagnosis{border-left:.35rem solid #cf222e;background:#fff5f5;padding:.6rem .9rem;margin:.8rem 0}
-.diagnosis dl{margin:.4rem 0 0}.diagnosis dt{font-weight:600;margin-top:.4rem}
-.diagnosis dd{margin:0}h4{font-size:1rem;margin:.8rem 0 .2rem}
-.check{border-left:.2rem solid #d0d7de;background:#fff;padding:.4rem .8rem;margin:.5rem 0}
-.check h5{font-size:.95rem;margin:0}
-.badge{display:inline-block;font-size:.75rem;font-weight:700;padding:0 .4rem;
-border-radius:.25rem;margin-right:.4rem;color:#fff;vertical-align:middle}
-.badge.fail{background:#cf222e}.badge.pass{background:#1a7f37}
-ul.passed{list-style:none;padding-left:0}ul.passed li{margin:.2rem 0}
-pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.5rem;overflow-x:auto;
-white-space:pre-wrap;word-break:break-word}
-code{background:#eaeef2;padding:0 .2rem;border-radius:.2rem}
-figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #d0d7de}
-figcaption,.muted{color:#57606a}
-"""
-
-
-def html_text(text: object) -> str:
-    """Escaped text, with the grader's `code` spans shown as <code>."""
-    return _CODE_SPAN.sub(r"<code>\1</code>", html.escape(clean(text)))
-
-
 def html_bar(label: str, score: float, max_score: float) -> str:
     """A progress bar that screen readers announce as 'label: score of max points'."""
     share = 100 if max_score <= 0 else max(0, min(100, round(100 * score / max_score)))
     level = "" if share == 100 else " partial" if share >= 50 else " low"
-    name = html.escape(f"{label}: {number_text(score)} of {number_text(max_score)} points")
+    name = esc(f"{label}: {number_text(score)} of {number_text(max_score)} points")
     return (f'<div class="bar{level}" role="progressbar" aria-valuemin="0" '
             f'aria-valuemax="{number_text(max_score)}" aria-valuenow="{number_text(score)}" '
             f'aria-label="{name}"><span style="width:{share}%"></span></div>')
@@ -359,13 +316,13 @@ def html_bar(label: str, score: float, max_score: float) -> str:
 
 def html_summary_table(result: GradeResult) -> str:
     """The module table, each row with its progress bar."""
-    rows = [f'<table><caption class="muted">{html.escape(POINTS_AND_CHECKS)}</caption><thead>'
+    rows = [f'<table><caption class="muted">{esc(POINTS_AND_CHECKS)}</caption><thead>'
             '<tr><th scope="col">Module</th><th scope="col" class="num">Checks passed</th>'
             '<th scope="col" class="num">Points</th><th scope="col">Progress</th></tr></thead>'
             '<tbody>']
     for m in result.modules:
-        rows.append(f'<tr><th scope="row"><a href="#module-{html.escape(m.module)}">'
-                    f'{html.escape(m.module)}</a></th>'
+        rows.append(f'<tr><th scope="row"><a href="#module-{esc(m.module)}">'
+                    f'{esc(m.module)}</a></th>'
                     f'<td class="num">{m.passed} of {m.total}</td>'
                     f'<td class="num">{number_text(m.score)} of {number_text(m.max_score)}</td>'
                     f'<td>{html_bar(m.module, m.score, m.max_score)}</td></tr>')
@@ -380,7 +337,7 @@ def html_failed_check(check: CheckResult) -> str:
             f"{html_text(check.name)} <span class=\"muted\">({number_text(check.score)} / "
             f"{number_text(check.max_score)} points)</span></h5><dl><dt>Expected</dt>"
             f"<dd>{html_text(expected_text(check))}</dd><dt>What came back</dt>"
-            f"<dd><pre>{html.escape(message)}</pre></dd></dl></article>")
+            f"<dd><pre>{esc(message)}</pre></dd></dl></article>")
 
 
 def html_diagnosis(diagnosis: Diagnosis) -> str:
@@ -389,8 +346,7 @@ def html_diagnosis(diagnosis: Diagnosis) -> str:
                     for label, text in diagnosis_fields(diagnosis))
     shared = diagnosis.shared_message
     if shared and len(diagnosis.checks) > 1:   # e.g. a stub: say what came back once
-        items += (f"<dt>What came back (from each)</dt><dd><pre>{html.escape(clean(shared))}"
-                  "</pre></dd>")
+        items += f"<dt>What came back (from each)</dt><dd><pre>{esc(shared)}</pre></dd>"
         checks = "<ul>" + "".join(
             f'<li>{html_text(c.name)} <span class="muted">({number_text(c.score)} / '
             f"{number_text(c.max_score)} points)</span></li>" for c in diagnosis.checks) + "</ul>"
@@ -403,7 +359,7 @@ def html_diagnosis(diagnosis: Diagnosis) -> str:
 
 def html_module_section(module: ModuleResult, checks: list[CheckResult]) -> str:
     """A module's section: header with bar, failed checks first, then passed ones."""
-    name = html.escape(module.module)
+    name = esc(module.module)
     bar = html_bar(module.module, module.score, module.max_score)
     parts = [f'<section class="module" id="module-{name}" aria-labelledby="h-{name}">'
              f'<header><h2 id="h-{name}">{name}</h2><span>'
@@ -427,12 +383,11 @@ def html_plots(plots: Sequence[Plot], plots_dir: Path) -> str:
     for plot in plots:
         path = Path(plots_dir) / _plot_file(plot)
         if not path.is_file():
-            parts.append(f'<p class="muted">The plot "{html.escape(clean(plot.title))}" '
+            parts.append(f'<p class="muted">The plot "{esc(plot.title)}" '
                          "could not be shown: its image file is missing.</p>")
             continue
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        parts.append(f'<figure><img src="data:image/png;base64,{data}" '
-                     f'alt="{html.escape(clean(plot.title))}"><figcaption>'
+        parts.append(f'<figure><img src="{data_uri(path.read_bytes())}" '
+                     f'alt="{esc(plot.title)}"><figcaption>'
                      f"<strong>{html_text(plot.title)}</strong>. {html_text(plot.caption)}"
                      "</figcaption></figure>")
     return "".join(parts) + "</section>"
@@ -447,23 +402,19 @@ def html_extras(result: GradeResult) -> str:
                      + "</ul></section>")
     if result.output.strip():
         parts.append("<section><h2>What your code printed</h2>"
-                     f"<pre>{html.escape(clean(result.output))}</pre></section>")
+                     f"<pre>{esc(result.output)}</pre></section>")
     return "".join(parts)
 
 
 def render_html(result: GradeResult, plots_dir: Path) -> str:
     """feedback.html: the Markdown report's content as one self-contained page."""
-    student = html.escape(clean(result.student))
     sections = [html_module_section(m, [c for c in result.checks if c.module == m.module])
                 for m in result.modules]
     plots = html_plots(result.plots, plots_dir) if result.plots else ""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Feedback for {student}</title><style>{_CSS}</style></head><body><main>"
-            f"<h1>Feedback for {student}</h1><p><strong>Total: {total_text(result)}</strong>"
-            f' <span class="muted">(checks: {html.escape(result.suites)})</span></p>'
-            f"{html_summary_table(result)}{''.join(sections)}{plots}{html_extras(result)}"
-            "</main></body></html>\n")
+    return page(f"Feedback for {result.student}", BASE_CSS,
+                f"<p><strong>Total: {total_text(result)}</strong>"
+                f' <span class="muted">(checks: {esc(result.suites)})</span></p>'
+                f"{html_summary_table(result)}{''.join(sections)}{plots}{html_extras(result)}")
 
 
 # ---------------------------------------------------------------- report, summary, CSV

@@ -19,6 +19,7 @@ import pytest
 
 from grader.checking.misconceptions import build_submission, load_catalogue
 from grader.instructor.class_report import REPORT_HTML, REPORT_JSON, build_class_report, rebuild
+from grader.reports import markup
 from grader.reports.results import CheckResult, GradeResult, Misconception, load_grade, save_grade
 
 KIT = Path(__file__).resolve().parents[2]
@@ -263,6 +264,7 @@ def test_both_files_are_written_whole_and_the_page_escapes_everything(built):
     words = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
     assert "zed" not in words and "stray" not in words
     assert re.search(r"Re-teach first</span><h2>divides by h instead of 2h</h2>", page)
+    assert f"<style>{markup.BASE_CSS}" in page      # the learner report's stylesheet, extended
 
 
 def test_rebuild_prints_the_path_and_refuses_an_empty_folder(hand_class, tmp_path, capsys):

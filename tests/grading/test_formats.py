@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from grader.contract import MODULES
 from grader.isolation import errors
-from grader.reports import formats, hints
+from grader.reports import formats, hints, markup
 from grader.reports.results import CheckResult, GradeResult, Misconception, Plot
 
 HOSTILE_MESSAGE = ("returned <script>alert('x')</script> | col | ``` fenced ``` `tick`\n"
@@ -269,6 +269,18 @@ def test_non_ascii_survives_and_forbidden_characters_go(tmp_path):
         assert "\x00" not in text and "\x1b" not in text and "\ud800" not in text
     message = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert "∇f(x) = [1.0, 2.0]" in message["tests"][1]["output"]
+
+
+
+def test_html_cleans_and_escapes_every_text_through_one_function(tmp_path):
+    """markup.esc, shared with the class report: a module outside the contract and the
+    suites lose forbidden characters and are escaped, like learner text."""
+    assert markup.esc("a\x00<b>&\"'\ud800") == "a&lt;b&gt;&amp;&quot;&#x27;"
+    result = GradeResult("eve", "public\x00<b>", [check(1, "f: x", "extra\x1b<i>",
+                                                         passed=False)])
+    page = formats.render_html(result, tmp_path)
+    assert "\x00" not in page and "\x1b" not in page and "<b>" not in page
+    assert "(checks: public&lt;b&gt;)" in page and 'id="module-extra&lt;i&gt;"' in page
 
 
 # ---------------------------------------------------------------- HTML

@@ -1,61 +1,33 @@
-"""The instructor's class report: what a class got wrong, so it can be re-taught on Monday.
+"""The class report's numbers, read from a batch folder: who was graded, the score
+statistics, the module, check, misconception and flagged tables, and the loss-curve bands.
 
-`build_class_report(batch_dir)` reads every DIR/<student>/grade.json a batch wrote (and
-the plots/*.json beside it) and writes, each atomically,
-
-- DIR/class_report.json: the numbers, for scripts;
-- DIR/class_report.html: one self-contained page (inline CSS, PNG charts as data: URIs,
-  no JavaScript) that reads well projected on a screen.
-
-What it holds: the score distribution and summary; the pass rate of every exercise module
-and every check, hardest check first; the misconceptions recognised across the class, the
-most common one marked "re-teach first"; the class's loss curves on the shared gradient
-descent runs (median and middle half per iteration against the reference); and the
-submissions that timed out, crashed, returned unusable values or were flagged while being
-taken in, for the instructor to look at.
-
-Denominators: a student whose submission could not be read at all (a note starting "not
-graded:") is counted and listed with the reason, but left out of every score statistic,
-pass rate and share, which describe the graded students only. `rebuild(batch_dir)` (or
-`python -m grader.instructor.class_report DIR`) rebuilds the report from a batch folder without
-regrading anyone.
+Everything here is plain data (the JSON the report writes); `charts` draws from it and
+`page` lays it out.
 """
 
 from __future__ import annotations
 
-import argparse
-import base64
-import html
-import io
 import json
 import math
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from grader.contract import MODULES
 from grader.problems import ToolProblem
-from grader.reports import formats
-from grader.reports.results import GradeResult, load_grade, write_atomically
+from grader.reports.results import GradeResult, load_grade
 
 
 class ReportProblem(ToolProblem, ValueError):
     """There is no batch to report on; one line saying what to do."""
 
 
-REPORT_JSON = "class_report.json"
-REPORT_HTML = "class_report.html"
 NOT_GRADED_PREFIX = "not graded:"
 FLAG_KINDS = ("timeout", "crashed", "bad-return")
 # Notes the intake and isolation layers leave when a submission holds something odd.
@@ -63,7 +35,6 @@ FLAG_NOTE_MARKERS = ("symbolic link", "symlink", "points outside the archive",
                      "not a regular file", "not graded")
 CURVE_PLOTS = ("gd_learning_rates", "mini_project_sweep")
 HISTOGRAM_BINS = 10
-DPI = 100
 
 
 # ---------------------------------------------------------------------- reading
@@ -79,10 +50,12 @@ class Student:
 
     @property
     def graded(self) -> bool:
+        """Whether the submission could be read (else it is left out of the numbers)."""
         return not self.not_graded
 
     @property
     def link(self) -> str:
+        """The student's own feedback page, relative to the batch folder."""
         return f"{quote(self.id)}/feedback.html"
 
 
@@ -159,6 +132,7 @@ def statistics(values: Sequence[float]) -> dict:
 
 
 def percent_of(score: float, max_score: float) -> float:
+    """score as a percent of max_score, unrounded; 0 when nothing could be scored."""
     return 100.0 * score / max_score if max_score > 0 else 0.0
 
 
@@ -170,6 +144,8 @@ def histogram_bin(score: float, max_score: float) -> int:
 
 
 def summarise(students: list[Student]) -> dict:
+    """Counts, score statistics (points and percent) and the histogram; every statistic
+    over the graded students only."""
     graded = [s for s in students if s.graded]
     maxima = Counter(s.result.max_score for s in (graded or students))
     max_score = maxima.most_common(1)[0][0] if maxima else 0.0
@@ -341,183 +317,55 @@ def curve_table(graded: list[Student], name: str) -> dict:
                 learner.setdefault(item["lr"], []).append((student.id, item["values"]))
                 labels.setdefault(item["lr"], item["label"])
     rates = list(reference) + sorted(lr for lr in learner if lr not in reference)
-    panels = []
-    for lr in rates:
-        runs = learner.get(lr, [])
-        ref = reference.get(lr)
-        gone = [student for student, values in runs if diverged(values)]
-        have = {student for student, _ in runs}
-        panels.append({
-            "lr": lr,
-            "label": labels.get(lr) or (ref["label"].removesuffix(", reference") if ref
-                                        else f"lr={lr:g}"),
-            "curves": len(runs), "diverged": len(gone), "diverged_students": gone,
-            "no_curve_students": [s.id for s in graded if s.id not in have],
-            "reference": ref["values"] if ref else None,
-            "reference_diverged": diverged(ref["values"]) if ref else None,
-            **band([values for _, values in runs]),
-            "_runs": runs,
-        })
+    panels = [curve_panel(lr, learner.get(lr, []), reference.get(lr), labels.get(lr), graded)
+              for lr in rates]
     return {"name": name, "title": title or name, "students_with_curves": len(with_plot),
             "students_without_curves": [s.id for s in graded if s.id not in with_plot],
             "panels": panels}
 
 
-# ---------------------------------------------------------------------- charts
-
-def _new_figure(width: float, height: float) -> Figure:
-    # fixed margins (in inches, set by _margins) instead of constrained layout, which
-    # measured every tick label several times and cost most of a class report's time
-    figure = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _margins(figure: Figure, rows: int = 1) -> None:
-    """Room for y labels on the left, the x label below and a title above every panel."""
-    width, height = figure.get_size_inches()
-    panel = height / rows
-    figure.subplots_adjust(left=0.95 / width, right=1 - 0.25 / width,
-                           bottom=0.7 / height, top=1 - 0.5 / height,
-                           wspace=0.85 / (width / 2 - 1.2) if width > 4 else 0.3,
-                           hspace=1.25 / max(panel - 1.2, 0.5))
+def curve_panel(lr: float, runs: list[tuple[str, list]], ref: dict | None, label: str | None,
+                graded: list[Student]) -> dict:
+    """One learning rate of a shared run: runs are (student, losses) of the learners who
+    made it, ref the reference series (None if the plot has none), label the learners'."""
+    gone = [student for student, values in runs if diverged(values)]
+    have = {student for student, _ in runs}
+    return {
+        "lr": lr,
+        "label": label or (ref["label"].removesuffix(", reference") if ref else f"lr={lr:g}"),
+        "curves": len(runs), "diverged": len(gone), "diverged_students": gone,
+        "no_curve_students": [s.id for s in graded if s.id not in have],
+        "reference": ref["values"] if ref else None,
+        "reference_diverged": diverged(ref["values"]) if ref else None,
+        **band([values for _, values in runs]),
+        "_runs": runs,      # for the charts only: drop_runs removes it before the JSON
+    }
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
+def drop_runs(report: dict) -> None:
+    """Remove the learners' own curves the charts drew from, which the JSON leaves out."""
+    for table in report["loss_curves"]:
+        for panel in table["panels"]:
+            del panel["_runs"]
 
 
-def histogram_png(summary: dict) -> bytes:
-    """Bars of graded students per 10 % band, each labelled with its count."""
-    figure = _new_figure(10.0, 4.2)
-    axes = figure.subplots()
-    _margins(figure)
-    counts, labels = summary["histogram"]["counts"], summary["histogram"]["bins"]
-    positions = np.arange(len(counts))
-    bars = axes.bar(positions, counts, color="#0969da", width=0.85)
-    axes.bar_label(bars, labels=[str(c) if c else "" for c in counts], fontsize=13)
-    axes.set_xticks(positions, [f"{label}%" for label in labels])
-    axes.tick_params(labelsize=12)
-    axes.set_xlabel("score", fontsize=13)
-    axes.set_ylabel("students", fontsize=13)
-    axes.set_title(f"Score distribution of the {summary['graded']} graded students",
-                   fontsize=15)
-    axes.set_ylim(0, max(counts + [1]) * 1.18)
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.grid(True, axis="y", alpha=0.35)
-    axes.set_axisbelow(True)
-    return _png(figure)
+# ---------------------------------------------------------------------- the whole report
 
+def numbers(batch_dir: Path) -> dict:
+    """Every number of batch_dir's report, as the JSON holds them (in that key order), but
+    with each loss-curve panel still holding its "_runs" until `drop_runs`.
 
-def _positive(values: Iterable[float | None]) -> np.ndarray:
-    """Values for a log axis: missing, non-finite and non-positive ones become gaps."""
-    return np.array([v if v is not None and v > 0 else np.nan for v in values], dtype=np.float64)
-
-
-def _pieces(values: Sequence[float | None]) -> list[np.ndarray]:
-    """(iteration, loss) polylines of one curve, broken where a loss is missing or <= 0."""
-    y = _positive(values)
-    x = np.arange(len(y), dtype=np.float64)
-    keep = np.isfinite(y)
-    pieces, start = [], None
-    for index, ok in enumerate([*keep, False]):
-        if ok and start is None:
-            start = index
-        elif not ok and start is not None:
-            if index - start >= 1:
-                pieces.append(np.column_stack([x[start:index], y[start:index]]))
-            start = None
-    return pieces
-
-
-def curves_png(table: dict) -> bytes:
-    """One panel per learning rate: every learner thin (red if it diverged where the
-    reference converges), the class median and middle half in blue, the reference dashed
-    black; log scale."""
-    panels = table["panels"]
-    columns = 2 if len(panels) > 1 else 1
-    rows = max(1, math.ceil(len(panels) / columns))
-    figure = _new_figure(12.0 if columns > 1 else 7.5, 4.0 * rows)
-    grid = figure.subplots(rows, columns, squeeze=False)
-    _margins(figure, rows)
-    for place, axes in enumerate(grid.flat):
-        if place >= len(panels):
-            axes.set_visible(False)
-            continue
-        panel = panels[place]
-        runs = panel["_runs"]
-        alpha = max(0.12, min(0.5, 4 / max(len(runs), 1)))
-        # every learner's curve: one LineCollection per colour, not one Line2D per learner
-        # (memory and drawing time then barely grow with the class)
-        bad = [values for _, values in runs
-               if diverged(values) and not panel["reference_diverged"]]
-        fine = [values for _, values in runs
-                if not (diverged(values) and not panel["reference_diverged"])]
-        for group, colour, opacity in ((fine, "0.55", alpha), (bad, "#cf222e", 0.7)):
-            if group:
-                axes.add_collection(LineCollection(
-                    [piece for values in group for piece in _pieces(values)],
-                    colors=colour, alpha=opacity, linewidths=1.0, zorder=1))
-        steps = np.arange(len(panel["median"]))
-        if len(steps):
-            axes.fill_between(steps, _positive(panel["q1"]), _positive(panel["q3"]),
-                              color="#0969da", alpha=0.25, linewidth=0, zorder=2)
-            axes.plot(steps, _positive(panel["median"]), color="#0969da", linewidth=2.6,
-                      zorder=3)
-        if panel["reference"]:
-            axes.plot(_positive(panel["reference"]), color="black", linestyle="--",
-                      linewidth=1.6, zorder=4)
-        shown = [v for v in [*(panel["reference"] or []), *panel["median"]]
-                 if v is not None and v > 0]
-        if shown or any(v is not None and v > 0 for _, values in runs for v in values):
-            axes.set_yscale("log")
-        reference_note = " (reference diverges too)" if panel["reference_diverged"] else ""
-        axes.set_title(f"{panel['label']}: {panel['curves']} curves, {panel['diverged']} "
-                       f"diverged{reference_note}", fontsize=11)
-        axes.set_xlabel("iteration", fontsize=12)
-        axes.set_ylabel("loss (log scale)", fontsize=12)
-        axes.tick_params(labelsize=11)
-        axes.xaxis.get_major_locator().set_params(integer=True)
-        axes.grid(True, alpha=0.35)
-    grid.flat[0].legend(handles=_legend_handles(), fontsize="small", loc="best")
-    return _png(figure)
-
-
-def _legend_handles() -> list:
-    return [Line2D([], [], color="#0969da", linewidth=2.6, label="class median"),
-            Patch(color="#0969da", alpha=0.25, label="middle half of the class (25-75%)"),
-            Line2D([], [], color="black", linestyle="--", label="reference"),
-            Line2D([], [], color="0.55", label="one learner"),
-            Line2D([], [], color="#cf222e", label="diverged where the reference converges")]
-
-
-def data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-# ---------------------------------------------------------------------- the report
-
-def class_report(batch_dir: Path) -> tuple[dict, dict[str, bytes]]:
-    """The report's JSON dict and its charts (name -> PNG bytes), without writing."""
+    Raises ReportProblem when batch_dir is not a folder or holds no <student>/grade.json.
+    """
     students, unreadable = load_students(batch_dir)
     if not students:
         raise ReportProblem(f"{batch_dir}: holds no graded students (no <student>/grade.json); "
-                         "run `python -m grader batch SUBMISSIONS --out DIR` first")
+                            "run `python -m grader batch SUBMISSIONS --out DIR` first")
     graded = [s for s in students if s.graded]
-    summary = summarise(students)
-    curves = [curve_table(graded, name) for name in CURVE_PLOTS]
-    charts = {"histogram": histogram_png(summary)}
-    for table in curves:
-        if table["panels"]:
-            charts[table["name"]] = curves_png(table)
-        for panel in table["panels"]:
-            del panel["_runs"]
-    report = {
+    return {
         "batch": batch_dir.resolve().name,
         "suites": sorted({s.result.suites for s in students}),
-        "summary": summary,
+        "summary": summarise(students),
         "students": [{"student": s.id, "score": s.result.score,
                       "max_score": s.result.max_score,
                       "percent": percent_of(s.result.score, s.result.max_score),
@@ -525,307 +373,7 @@ def class_report(batch_dir: Path) -> tuple[dict, dict[str, bytes]]:
         "modules": module_table(graded),
         "checks": check_table(graded),
         "misconceptions": misconception_table(graded),
-        "loss_curves": curves,
+        "loss_curves": [curve_table(graded, name) for name in CURVE_PLOTS],
         "flagged": flagged_table(students),
         "unreadable": unreadable,
     }
-    return report, charts
-
-
-def build_class_report(batch_dir: Path) -> dict:
-    """Write DIR/class_report.json and DIR/class_report.html (atomically); the JSON dict.
-
-    Raises ValueError with one line when batch_dir is not a folder or holds no
-    <student>/grade.json.
-    """
-    batch_dir = Path(batch_dir)
-    report, charts = class_report(batch_dir)
-    write_atomically(batch_dir / REPORT_JSON,
-                     json.dumps(report, indent=1, allow_nan=False, ensure_ascii=False) + "\n")
-    write_atomically(batch_dir / REPORT_HTML, render_html(report, charts))
-    return report
-
-
-def rebuild(batch_dir: Path) -> int:
-    """Rebuild the class report of an existing batch folder without regrading; prints
-    its path and returns 0 (ValueError, one line, if there is nothing to report on)."""
-    batch_dir = Path(batch_dir)
-    report = build_class_report(batch_dir)
-    summary = report["summary"]
-    mean = summary["percent"]["mean"]
-    print(f"{summary['students']} students, {summary['graded']} graded"
-          + (f", mean {mean:.0f}%" if mean is not None else ""))
-    print(f"class report: {batch_dir / REPORT_HTML}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m grader.instructor.class_report DIR`: rebuild DIR's class report; 2 on a
-    problem."""
-    parser = argparse.ArgumentParser(prog="python -m grader.instructor.class_report",
-                                     description="Rebuild a batch folder's class report "
-                                                 "without regrading.")
-    parser.add_argument("batch_dir", type=Path, help="the --out folder of a batch")
-    args = parser.parse_args(argv)
-    try:
-        return rebuild(args.batch_dir)
-    except (ValueError, OSError) as problem:
-        text = problem.strerror if isinstance(problem, OSError) and problem.strerror else problem
-        print(f"error: {text}", file=sys.stderr)
-        return 2
-
-
-# ---------------------------------------------------------------------- HTML
-
-_CSS = formats._CSS + """
-main{max-width:76rem;font-size:1.05rem}
-h1{font-size:2rem}h2{font-size:1.5rem;margin:2.2rem 0 .6rem}h3{font-size:1.15rem}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.9rem;
-margin:1.2rem 0}
-.card{border:1px solid #d0d7de;border-radius:.6rem;padding:.7rem 1rem;background:#f6f8fa}
-.card .value{display:block;font-size:2.6rem;font-weight:700;line-height:1.15;
-font-variant-numeric:tabular-nums}
-.card .label{display:block;color:#57606a}.card.alert .value{color:#cf222e}
-.reteach{border:3px solid #cf222e;background:#fff5f5;border-radius:.7rem;padding:1rem 1.4rem;
-margin:1.6rem 0}
-.reteach .tag{display:inline-block;background:#cf222e;color:#fff;font-weight:700;
-text-transform:uppercase;letter-spacing:.05em;padding:.1rem .6rem;border-radius:.3rem}
-.reteach h2{font-size:1.9rem;margin:.5rem 0}.reteach .share{font-size:1.5rem;font-weight:700}
-.reteach .hint{font-size:1.2rem}
-.ok{border:3px solid #1a7f37;background:#f0fff4;border-radius:.7rem;padding:1rem 1.4rem}
-tr.first{background:#fff5f5}td.wrap{max-width:26rem}
-.students a{margin-right:.5rem;white-space:nowrap}
-.rate{display:flex;align-items:center;gap:.5rem}.rate .bar{flex:1}
-.rate span.num{min-width:3.2rem;text-align:right;font-variant-numeric:tabular-nums}
-"""
-
-
-def esc(text: object) -> str:
-    """Any text as HTML: cleaned of characters no format carries, then escaped."""
-    return html.escape(formats.clean(text))
-
-
-def _pct(share: float | None) -> str:
-    return "-" if share is None else f"{share:.0f}%"
-
-
-def _rate(count: int, total: int) -> str:
-    """'67%': whole percent that never rounds up to 100 unless everyone passed."""
-    return "-" if total <= 0 else f"{formats.percent(count, total)}%"
-
-
-def _points(value: float | None) -> str:
-    return "-" if value is None else formats.number_text(value)
-
-
-def _student_links(ids: Iterable[str]) -> str:
-    return "".join(f'<a href="{esc(quote(s))}/feedback.html">{esc(s)}</a>' for s in ids)
-
-
-def _rate_bar(label: str, passed: int, total: int) -> str:
-    """A pass-rate bar in the learner report's colours, announced as 'label: n of m passed'."""
-    share = 0 if total <= 0 else round(100 * passed / total)
-    level = "" if total and passed == total else " partial" if share >= 50 else " low"
-    name = esc(f"{label}: {passed} of {total} passed")
-    return (f'<div class="rate"><div class="bar{level}" role="progressbar" aria-valuemin="0" '
-            f'aria-valuemax="{total}" aria-valuenow="{passed}" aria-label="{name}">'
-            f'<span style="width:{share}%"></span></div>'
-            f'<span class="num">{_rate(passed, total)}</span></div>')
-
-
-def _card(value: str, label: str, alert: bool = False) -> str:
-    return (f'<div class="card{" alert" if alert else ""}"><span class="value">{value}</span>'
-            f'<span class="label">{label}</span></div>')
-
-
-def html_headline(report: dict) -> str:
-    s = report["summary"]
-    p = s["percent"]
-    cards = [
-        _card(str(s["students"]), f"students ({s['graded']} graded)"),
-        _card(_pct(p["mean"]), f"mean score ({_points(s['mean'])} / {_points(s['max_score'])})"),
-        _card(_pct(p["median"]), f"median score ({_points(s['median'])} points)"),
-        _card(str(s["full_marks"]), "full marks"),
-        _card(str(s["zero"]), "scored zero", alert=s["zero"] > 0),
-        _card(str(s["not_gradable"]), "not gradable", alert=s["not_gradable"] > 0),
-        _card(str(len(report["flagged"])), "to look at", alert=bool(report["flagged"])),
-    ]
-    return f'<div class="cards">{"".join(cards)}</div>'
-
-
-def html_reteach(report: dict) -> str:
-    table = report["misconceptions"]
-    if not table:
-        return ('<section class="ok"><h2>No catalogued misconception was recognised</h2>'
-                '<p>Look at the hardest checks below for what to revisit.</p></section>')
-    top = table[0]
-    share = _pct(None if top["share"] is None else 100 * top["share"])
-    return (f'<section class="reteach" aria-label="re-teach first"><span class="tag">'
-            f"Re-teach first</span><h2>{formats.html_text(top['summary'])}</h2>"
-            f'<p class="share">{top["count"]} of {report["summary"]["graded"]} graded students '
-            f"({share})</p><p class=\"hint\"><strong>What to say:</strong> "
-            f"{formats.html_text(top['hint'])}</p>"
-            f'<p class="muted">{esc(top["id"])}, seen in: '
-            f"{'; '.join(formats.html_text(c) for c in top['checks'])}</p>"
-            f'<p class="students">Students: {_student_links(top["students"])}</p></section>')
-
-
-def html_distribution(report: dict, charts: dict[str, bytes]) -> str:
-    s, p = report["summary"], report["summary"]["percent"]
-    rows = "".join(f'<tr><th scope="row">{label}</th><td class="num">{_points(s[key])}</td>'
-                   f'<td class="num">{_pct(p[key])}</td></tr>'
-                   for label, key in (("mean", "mean"), ("lower quartile", "q1"),
-                                      ("median", "median"), ("upper quartile", "q3"),
-                                      ("lowest", "min"), ("highest", "max")))
-    bins = zip(s["histogram"]["bins"], s["histogram"]["counts"])
-    alt = "Histogram of scores: " + ", ".join(f"{b}%: {c} students" for b, c in bins)
-    parts = ["<section><h2>Score distribution</h2>",
-             f'<figure><img src="{data_uri(charts["histogram"])}" alt="{esc(alt)}"></figure>',
-             '<table><caption class="muted">Over the graded students; full marks '
-             f'{s["full_marks"]}, zero {s["zero"]}. Max score {_points(s["max_score"])}'
-             f'{" (not the same for every student)" if s["max_scores_differ"] else ""}.'
-             '</caption><thead><tr><th scope="col"></th><th scope="col" class="num">points'
-             f'</th><th scope="col" class="num">percent</th></tr></thead><tbody>{rows}'
-             "</tbody></table>"]
-    lost = s["not_gradable_students"] + [{**u, "link": ""} for u in report["unreadable"]]
-    if lost:
-        items = "".join(
-            f"<li>{_student_links([u['student']]) if u['link'] else esc(u['student'])}: "
-            f"{esc(u['reason'])}</li>" for u in lost)
-        parts.append(f"<h3>Not gradable ({len(lost)})</h3><p class=\"muted\">Counted as "
-                     "students, left out of the numbers above.</p>"
-                     f"<ul>{items}</ul>")
-    return "".join(parts) + "</section>"
-
-
-def html_misconceptions(report: dict) -> str:
-    table = report["misconceptions"]
-    if not table:
-        return ""
-    rows = []
-    for row in table:
-        share = None if row["share"] is None else 100 * row["share"]
-        rows.append(f'<tr class="{"first" if row["reteach_first"] else ""}">'
-                    f'<td class="wrap"><strong>{formats.html_text(row["summary"])}</strong>'
-                    f'<br><span class="muted">{esc(row["id"])}</span></td>'
-                    f'<td class="num">{row["count"]}</td><td class="num">{_pct(share)}</td>'
-                    f'<td class="wrap">{formats.html_text(row["hint"])}</td>'
-                    f'<td class="students">{_student_links(row["students"])}</td>'
-                    f'<td class="wrap">{"<br>".join(formats.html_text(c) for c in row["checks"])}'
-                    "</td></tr>")
-    return ("<section><h2>Misconceptions recognised across the class</h2>"
-            '<table><thead><tr><th scope="col">Misconception</th>'
-            '<th scope="col" class="num">Students</th><th scope="col" class="num">Share</th>'
-            '<th scope="col">What to explain</th><th scope="col">Who</th>'
-            f'<th scope="col">Seen in</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            "</section>")
-
-
-def html_modules(report: dict) -> str:
-    rows = "".join(
-        f'<tr><th scope="row">{esc(m["module"])}</th>'
-        f'<td class="num">{_points(m["mean_score"])} / {_points(m["max_score"])}</td>'
-        f'<td>{_rate_bar(m["module"], m["checks_passed"], m["checks_total"])}</td></tr>'
-        for m in report["modules"])
-    return ("<section><h2>Exercise modules</h2><table><thead><tr>"
-            '<th scope="col">Module</th><th scope="col" class="num">Mean points</th>'
-            '<th scope="col">Checks passed</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></section>")
-
-
-def _check_rows(checks: list[dict]) -> str:
-    return "".join(
-        f'<tr><td class="wrap">{formats.html_text(c["name"])}</td><td>{esc(c["module"])}</td>'
-        f'<td>{esc(c["suite"])}</td><td class="num">{_points(c["points"])}</td>'
-        f'<td>{_rate_bar(c["name"], c["passed"], c["students"])}</td>'
-        f'<td class="num">{c["failed"]}</td></tr>' for c in checks)
-
-
-def html_checks(report: dict) -> str:
-    header = ('<thead><tr><th scope="col">Check</th><th scope="col">Module</th>'
-              '<th scope="col">Suite</th><th scope="col" class="num">Points</th>'
-              '<th scope="col">Pass rate</th><th scope="col" class="num">Failed</th></tr>'
-              "</thead>")
-    hard = [c for c in report["checks"] if c["failed"]]
-    easy = [c for c in report["checks"] if not c["failed"]]
-    parts = ["<section><h2>Checks, hardest first</h2>"]
-    if hard:
-        parts.append(f"<table>{header}<tbody>{_check_rows(hard)}</tbody></table>")
-    else:
-        parts.append("<p>Every graded student passed every check.</p>")
-    if easy:
-        parts.append(f"<details><summary>Checks every graded student passed ({len(easy)})"
-                     f"</summary><table>{header}<tbody>{_check_rows(easy)}</tbody></table>"
-                     "</details>")
-    return "".join(parts) + "</section>"
-
-
-def html_curves(report: dict, charts: dict[str, bytes]) -> str:
-    parts = ["<section><h2>Loss curves of the class</h2><p class=\"muted\">Each panel is one "
-             "learning rate of a run every learner made on the same problem. Thin grey lines: "
-             "one learner each; red: a learner whose loss diverged (stopped being finite or "
-             "ended above where it started) where the reference converges; blue: the class "
-             "median and its middle half (25-75%) per iteration, values that are not finite "
-             "left out; dashed black: the reference.</p>"]
-    for table in report["loss_curves"]:
-        parts.append(f"<h3>{formats.html_text(table['title'])}</h3>")
-        if table["name"] not in charts:
-            parts.append('<p class="muted">No student has curves for this run.</p>')
-            continue
-        parts.append(f'<figure><img src="{data_uri(charts[table["name"]])}" '
-                     f'alt="{esc(table["title"])}: class against reference"></figure>')
-        rows = "".join(
-            f'<tr><th scope="row">{esc(p["label"])}</th><td class="num">{p["curves"]}</td>'
-            f'<td class="num">{p["diverged"]}</td><td>'
-            f'{"diverges too" if p["reference_diverged"] else "converges"}</td>'
-            f'<td class="students">{_student_links(p["diverged_students"])}</td></tr>'
-            for p in table["panels"])
-        parts.append('<table><thead><tr><th scope="col">Learning rate</th>'
-                     '<th scope="col" class="num">Curves</th>'
-                     '<th scope="col" class="num">Diverged</th><th scope="col">Reference</th>'
-                     f'<th scope="col">Who diverged</th></tr></thead><tbody>{rows}</tbody>'
-                     "</table>")
-        if table["students_without_curves"]:
-            parts.append('<p class="muted">No curves from: '
-                         f'<span class="students">'
-                         f'{_student_links(table["students_without_curves"])}</span>'
-                         " (their reports say why).</p>")
-    return "".join(parts) + "</section>"
-
-
-def html_flagged(report: dict) -> str:
-    flagged = report["flagged"]
-    parts = ["<section><h2>Submissions to look at</h2><p class=\"muted\">Checks that timed "
-             "out, crashed the worker or got an unusable return value, and notes the intake "
-             "and isolation layers left (possible tampering).</p>"]
-    if not flagged:
-        return "".join(parts) + "<p>None.</p></section>"
-    rows = []
-    for row in flagged:
-        kinds = ", ".join(f"{esc(kind)} &times; {count}" for kind, count in row["kinds"].items())
-        notes = "<br>".join(esc(n) for n in row["notes"])
-        rows.append(f'<tr><td class="students">{_student_links([row["student"]])}</td>'
-                    f"<td>{kinds or '-'}</td><td class=\"wrap\">{notes or '-'}</td></tr>")
-    parts.append('<table><thead><tr><th scope="col">Student</th><th scope="col">Failed '
-                 'checks by kind</th><th scope="col">Notes</th></tr></thead>'
-                 f"<tbody>{''.join(rows)}</tbody></table>")
-    return "".join(parts) + "</section>"
-
-
-def render_html(report: dict, charts: dict[str, bytes]) -> str:
-    """class_report.html: one self-contained page, no JavaScript, all text escaped."""
-    title = f"Class report: {esc(report['batch'])}"
-    suites = ", ".join(esc(s) for s in report["suites"])
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{title}</title><style>{_CSS}</style></head><body><main>"
-            f'<h1>{title}</h1><p class="muted">{report["summary"]["students"]} students '
-            f"(checks: {suites}). Every name links to that student's own feedback.</p>"
-            f"{html_headline(report)}{html_reteach(report)}"
-            f"{html_distribution(report, charts)}{html_misconceptions(report)}"
-            f"{html_modules(report)}{html_checks(report)}{html_curves(report, charts)}"
-            f"{html_flagged(report)}</main></body></html>\n")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
