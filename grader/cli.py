@@ -91,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     course.add_argument("--assignment", default="calculus_for_optimization",
                         help="assignment name (default: calculus_for_optimization)")
     course.set_defaults(run=run_nbgrader)
+    graded = verbs.add_parser(
+        "nbgrader-grade", help="grade an nbgrader course's submissions in isolation",
+        description="Grade every DIR/submitted/<student>/ASSIGNMENT/ with the isolated grader "
+                    "(as batch does, into DIR/calcgrader/ASSIGNMENT/) and write each "
+                    "function's points into the course's gradebook as its test cell's "
+                    "auto_score, so formgrader shows them. Run `nbgrader generate_assignment` "
+                    "first. Unlike `nbgrader autograde`, learner code never runs in the "
+                    "process that runs the checks.")
+    graded.add_argument("course", type=Path, metavar="DIR", help="the nbgrader course folder")
+    graded.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment's name")
+    graded.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once")
+    add_root_flag(graded)
+    graded.set_defaults(run=run_nbgrader_grade)
     report = verbs.add_parser("report", help="rebuild a batch folder's class report")
     report.add_argument("out", type=Path, help="the --out folder of a batch")
     report.set_defaults(run=lambda args: instructor("class_report").rebuild(args.out))
@@ -175,6 +188,13 @@ def run_nbgrader(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_nbgrader_grade(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise UsageProblem("-j must be at least 1")
+    return instructor("nbgrader_gradebook").grade_assignment(args.course, args.assignment,
+                                                             jobs=args.jobs)
+
+
 def run_exercises(args: argparse.Namespace) -> int:
     solutions, exercises = KIT / "solutions", KIT / "exercises"
     if not solutions.is_dir():
@@ -197,10 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "allow_root_worker", False):
         os.environ[sandbox.ALLOW_ROOT_VARIABLE] = "1"     # grading processes inherit it
     try:
-        if args.verb in ("grade", "batch", "check"):
+        if args.verb in ("grade", "batch", "check", "nbgrader-grade"):
             sandbox.sweep_stale_folders()             # what killed grades left behind
-        if args.verb in ("grade", "batch"):          # instructors' verbs: a learner's
-            note = sandbox.instructor_note()          # self-check shows none of this
+        if args.verb in ("grade", "batch", "nbgrader-grade"):  # instructors' verbs: a
+            note = sandbox.instructor_note()          # learner's self-check shows none of this
             if note:
                 print(note, file=sys.stderr)
         return args.run(args)
