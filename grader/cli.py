@@ -34,9 +34,19 @@ def instructor(module: str) -> ModuleType:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: a learner's verbs, a class's, the platforms' courses, the kit's."""
     parser = argparse.ArgumentParser(prog="python -m grader",
                                      description="Grade calculus-for-optimization exercises.")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    add_submission_verbs(verbs)
+    add_class_verbs(verbs)
+    add_course_verbs(verbs)
+    add_kit_verbs(verbs)
+    return parser
+
+
+def add_submission_verbs(verbs: argparse._SubParsersAction) -> None:
+    """grade (one submission) and check (a learner's self-check)."""
     one = verbs.add_parser("grade", help="grade one submission (a folder or a .zip)")
     one.add_argument("submission", type=Path, help="folder or .zip of exercise modules")
     one.add_argument("--out", type=Path, required=True, help="folder for the report")
@@ -46,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--zero-if-unreadable", action="store_true", help=argparse.SUPPRESS)
     add_root_flag(one)
     one.set_defaults(run=run_grade)
+    check = verbs.add_parser("check", help="self-check: the public suite on your exercises/")
+    check.add_argument("folder", type=Path, nargs="?", default=KIT / "exercises",
+                       help="your modules (default: exercises/)")
+    check.add_argument("--out", type=Path, default=Path("feedback"), help="report folder")
+    check.set_defaults(run=run_check)
+
+
+def add_class_verbs(verbs: argparse._SubParsersAction) -> None:
+    """batch, merge (of shards) and report (a class report rebuilt)."""
     many = verbs.add_parser(
         "batch", help="grade every sub-folder or .zip of a folder",
         description="Grade every sub-folder or .zip of SUBMISSIONS (one student each) into "
@@ -75,11 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     combine.add_argument("shard_outs", type=Path, nargs="+", metavar="SHARD_OUT",
                          help="the --out folder of a `batch --shard` run")
     combine.set_defaults(run=lambda args: instructor("shards").merge(args.out, args.shard_outs))
-    check = verbs.add_parser("check", help="self-check: the public suite on your exercises/")
-    check.add_argument("folder", type=Path, nargs="?", default=KIT / "exercises",
-                       help="your modules (default: exercises/)")
-    check.add_argument("--out", type=Path, default=Path("feedback"), help="report folder")
-    check.set_defaults(run=run_check)
+    report = verbs.add_parser("report", help="rebuild a batch folder's class report")
+    report.add_argument("out", type=Path, help="the --out folder of a batch")
+    report.set_defaults(run=lambda args: instructor("class_report").rebuild(args.out))
+
+
+def add_course_verbs(verbs: argparse._SubParsersAction) -> None:
+    """What a platform runs: the student bundle, Gradescope's autograder, the nbgrader
+    course and the gradebook import of its submissions."""
     bundle = verbs.add_parser("release", help="build the student bundle into DIR")
     bundle.add_argument("target", type=Path, help="new or empty folder")
     bundle.set_defaults(run=lambda args: instructor("release").main(target=args.target))
@@ -104,9 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     graded.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once")
     add_root_flag(graded)
     graded.set_defaults(run=run_nbgrader_grade)
-    report = verbs.add_parser("report", help="rebuild a batch folder's class report")
-    report.add_argument("out", type=Path, help="the --out folder of a batch")
-    report.set_defaults(run=lambda args: instructor("class_report").rebuild(args.out))
+
+
+def add_kit_verbs(verbs: argparse._SubParsersAction) -> None:
+    """isolation (what this machine gives learner code), audit and exercises."""
     where = verbs.add_parser("isolation", help="say how learner code would be isolated here",
                              description="Print the isolation this machine gives learner code "
                              "(namespaces, uid, same-user) and why; exit 2 if grading would "
@@ -121,7 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
     exercises.add_argument("--check", action="store_true",
                            help="only report whether exercises/ is up to date (exit 1 if not)")
     exercises.set_defaults(run=run_exercises)
-    return parser
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
