@@ -67,7 +67,7 @@ def run_checks(module: str, function: str, suite: str, namespace: dict,
     binder = OneFunction(submission, function)
     # (pytest's unraisable-exception plugin collects garbage 5 times per session: most of
     # a session's cost here, for nothing a check needs)
-    args = [str(path), "--submission", str(kit), "-q", "-p", "no:cacheprovider",
+    args = [str(path), f"--submission={kit}", f"--confcutdir={kit}", "-q", "-p", "no:cacheprovider",
             "-p", "no:unraisableexception",
             "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]

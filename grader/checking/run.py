@@ -145,7 +145,12 @@ class _BindSubmission:
 def run_suites(submission: Submission, folder: Path, paths: list[Path], kit: Path) -> list:
     """Run pytest over paths with the fixture bound to submission; the check records."""
     binder = _BindSubmission(submission)
-    args = [*map(str, paths), "--submission", str(folder), "-q", "-p", "no:cacheprovider",
+    # --submission=PATH in one word: pytest's first look at the arguments does not know the
+    # option yet and would take a separate PATH for a test path, importing a conftest.py
+    # from the learner's folder (or a folder above it) into this process; --confcutdir
+    # keeps every conftest.py outside the kit out as well
+    args = [*map(str, paths), f"--submission={folder}", f"--confcutdir={kit}", "-q",
+            "-p", "no:cacheprovider",
             "-p", "no:unraisableexception",        # five gc.collect() per session, unneeded
             "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
@@ -175,8 +180,10 @@ def _catalogue_and_reference(kit: Path) -> tuple[list, dict] | None:
 
 
 # A hidden check's message may carry what learner code made of the hidden inputs (its
-# return values, its exception text, its exit code): the feedback shows these words
-# instead, and results.json keeps the message for after grades are published.
+# return values, its exception text, the names in its traceback, its exit code), and
+# learner code inside the worker can even choose the kind of failure it reports: so every
+# failed hidden check shows the grader's words for its kind instead, and results.json keeps
+# the message for after grades are published.
 WITHHELD = {
     "check": "the result does not meet this hidden check (what came back is shown once "
              "grades are published)",
@@ -186,7 +193,14 @@ WITHHELD = {
                   "check (details once grades are published)",
     "crashed": "the worker running your code stopped during this hidden check (details once "
                "grades are published)",
+    "not-implemented": "this function is not implemented yet (it raises NotImplementedError)",
+    "missing-module": "the module is missing, so this hidden check could not run",
+    "import-error": "the module could not be imported, so this hidden check could not run "
+                    "(the public checks show why)",
+    "missing-function": "the function is missing, so this hidden check could not run",
+    "timeout": "your code did not finish in time on this hidden check's inputs",
 }
+WITHHELD_OTHERWISE = "this hidden check did not pass (details once grades are published)"
 
 
 def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> list:
@@ -197,8 +211,9 @@ def check_results(records: list[CheckRecord], recogniser: Recogniser | None) -> 
         if not record.passed and record.kind == "check" and recogniser:
             recognised = recogniser.recognise(record.calls)
         message, detail = record.message, ""
-        if record.suite == "hidden" and record.kind in WITHHELD:
-            message, detail = WITHHELD[record.kind], record.message
+        if record.suite == "hidden" and not record.passed:
+            message = WITHHELD.get(record.kind, WITHHELD_OTHERWISE)
+            detail = record.message
         results.append(CheckResult(
             number=number, name=record.name, module=record.module, suite=record.suite,
             score=record.points if record.passed else 0.0, max_score=record.points,

@@ -123,7 +123,8 @@ def serve(requests: Iterable[str], reply_fd: int, kit: Path = KIT) -> int:
               if (kit / "tests" / name).is_dir()]
     # learner code never runs in this process, so output capture and log capture around
     # every check would only cost time (about a tenth of each grade)
-    args = [*map(str, suites), "--submission", str(kit), "-q", "-p", "no:cacheprovider",
+    args = [*map(str, suites), f"--submission={kit}", f"--confcutdir={kit}", "-q",
+            "-p", "no:cacheprovider",
             "-s", "-p", "no:logging", "-p", "no:faulthandler",
             "--import-mode=importlib", f"--rootdir={kit}",
             "-c", str(kit / "pyproject.toml"),

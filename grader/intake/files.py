@@ -97,6 +97,15 @@ def read_regular(path: Path, cap: int) -> bytes:
     return data
 
 
+# pytest's own file: never part of an exercise submission, and a grader's pytest must
+# never meet one the learner wrote
+NOT_TAKEN = frozenset({"conftest.py"})
+
+
+def not_taken_note(name: str) -> str:
+    return f"{name} is pytest's configuration, not an exercise module, and was not taken"
+
+
 def copy_regular(name: str, dir_fd: int | None, target: Path, cap: int) -> int:
     """Copy a regular file (never through a link, never a FIFO or device) to a new target,
     at most cap bytes; the bytes copied. Raises Unreadable, or TooLarge."""

@@ -20,12 +20,14 @@ from grader.intake.files import (
     MAX_ARCHIVE_BYTES,
     MAX_ARCHIVE_MEMBERS,
     MAX_FILE_BYTES,
+    NOT_TAKEN,
     Entry,
     NotASubmission,
     SubmissionFile,
     TooLarge,
     Unreadable,
     copy_regular,
+    not_taken_note,
     printable,
     too_large,
     why_unreadable,
@@ -134,6 +136,9 @@ def copy_modules(top: int, folder: PurePosixPath, files: list[Entry],
         total = 0
         for entry in chosen:
             name = printable(entry.path.name)
+            if entry.path.name in NOT_TAKEN:
+                staged.notes.append(not_taken_note(name))
+                continue
             if why_not_regular(entry, name, staged):
                 continue
             if entry.size > MAX_FILE_BYTES:

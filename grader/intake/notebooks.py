@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -53,6 +54,10 @@ MAX_FOLDER_ENTRIES = 10_000       # entries of a folder looked at for notebooks
 READER_MEMORY_BYTES = 512 << 20   # the child that parses one notebook
 READER_CPU_SECONDS = 20
 READER_WALL_SECONDS = 60
+# a submission's notebooks in all: the course has nine, each read in well under a second;
+# many slow ones would otherwise hold a grade for the sum of their limits
+MAX_NOTEBOOKS = 20
+READING_BUDGET_SECONDS = 90
 READER_FILE_BYTES = 16 << 20      # the module files it writes
 READER_ROOT = Path(__file__).resolve().parents[2]       # the folder holding grader/
 READER_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
@@ -115,7 +120,8 @@ def extract_notebooks(source: Path, target_dir: Path, isolated: bool = False
     no symbolic link is followed. A single file that is not a notebook raises ValueError;
     in a folder it is noted and skipped. With isolated, each notebook is parsed by a
     limited child process (see the module's docstring); a failure of that child that is
-    not the notebook's doing raises NotebookReaderFault.
+    not the notebook's doing raises NotebookReaderFault. At most MAX_NOTEBOOKS are read,
+    within READING_BUDGET_SECONDS in all; the rest are noted.
     """
     source, target_dir = Path(source), Path(target_dir)
     extract: Extractor = extract_isolated if isolated else extract_with_notes
@@ -135,7 +141,13 @@ def extract_notebooks(source: Path, target_dir: Path, isolated: bool = False
     found.sort(key=lambda path: path.stem not in CONTRACT)     # stable: named ones first
     written: list[str] = []
     target_dir.mkdir(parents=True, exist_ok=True)
-    for path in found:
+    started = time.monotonic()
+    for number, path in enumerate(found):
+        if number == MAX_NOTEBOOKS or time.monotonic() - started > READING_BUDGET_SECONDS:
+            notes.append(f"{len(found) - number} more notebooks were not read: at most "
+                         f"{MAX_NOTEBOOKS} notebooks and {READING_BUDGET_SECONDS} s of "
+                         "reading per submission (those named after a module come first)")
+            break
         label = printable(str(path.relative_to(source)))
         scratch = Path(tempfile.mkdtemp(prefix=".notebook-", dir=target_dir))
         try:

@@ -17,8 +17,10 @@ from grader.intake.files import (
     MAX_ARCHIVE_BYTES,
     MAX_ARCHIVE_MEMBERS,
     MAX_FILE_BYTES,
+    NOT_TAKEN,
     NotASubmission,
     Unreadable,
+    not_taken_note,
     open_regular,
     printable,
     too_large,
@@ -99,6 +101,9 @@ def extract_modules(handle: BinaryIO, staged: StagedSubmission, label: str) -> N
             for member in members:
                 name = PurePosixPath(member.filename)
                 if name.parent != folder:
+                    continue
+                if name.name in NOT_TAKEN:
+                    staged.notes.append(not_taken_note(printable(name.name)))
                     continue
                 if member.file_size > MAX_FILE_BYTES:
                     staged.notes.append(too_large(printable(name.name), member.file_size))

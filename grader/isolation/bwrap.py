@@ -128,7 +128,9 @@ class OuterSandbox:
             args += ["--ro-bind", str(self._source(Path(root))), park]
         args += ["--ro-bind", str(self.runtime / "grader"), f"{RUNTIME_INSIDE}/grader",
                  "--dir", "/work", "--dir", "/submission", "--chdir", "/tmp",
-                 "--remount-ro", "/", *argv]
+                 # /dev is bwrap's own tmpfs, one per factory: read-only, so no worker can
+                 # leave a file there for the next (its /dev/shm is a tmpfs of its own)
+                 "--remount-ro", "/dev", "--remount-ro", "/", *argv]
         return args
 
     def parked(self) -> list[tuple[str, str]]:

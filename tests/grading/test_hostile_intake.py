@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import stat
 import struct
 import subprocess
@@ -701,3 +702,69 @@ def test_a_hostile_class_is_graded_with_zeros_reasons_and_no_clobbered_report(tm
     again = grader_cli("batch", classroom, "--out", out, "--tests", "public", timeout=300,
                        tmpdir=shared_tmp)
     assert again.returncode == 0 and "already graded" in again.stderr, again.stderr[-2000:]
+
+
+# ============================================= many slow notebooks (white-box attacker)
+
+def test_a_submission_of_many_notebooks_is_read_only_so_far(tmp_path, monkeypatch):
+    """Notebooks that each take the reader's whole limit: a submission's notebooks are
+    read at most MAX_NOTEBOOKS at a time and within READING_BUDGET_SECONDS in all (those
+    named after a module first), the rest noted, so no submission holds a grade for the
+    sum of every notebook's limits."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(notebooks.MAX_NOTEBOOKS + 5):
+        write_notebook(folder / f"scratch{number:02}.ipynb", "x = 1")
+    write_notebook(folder / "losses.ipynb", LOSSES)
+    written, notes = notebooks.extract_notebooks(folder, tmp_path / "out")
+    assert written == ["losses.py"]                    # the named one was read first
+    assert notes[-1].startswith("6 more notebooks were not read: at most "
+                                f"{notebooks.MAX_NOTEBOOKS} notebooks")
+    read = notebooks.extract_with_notes
+
+    def reader_at_its_limit(path, target):          # as a notebook that takes the limit
+        time.sleep(0.3)
+        return read(path, target)
+    monkeypatch.setattr(notebooks, "extract_with_notes", reader_at_its_limit)
+    monkeypatch.setattr(notebooks, "READING_BUDGET_SECONDS", 0.5)
+    written, notes = notebooks.extract_notebooks(folder, tmp_path / "out2")
+    left = int(re.match(r"(\d+) more notebooks were not read", notes[-1]).group(1))
+    assert written == ["losses.py"] and 0 < left < notebooks.MAX_NOTEBOOKS + 5
+
+
+CONFTEST_IN_SUBMISSION = """
+import pathlib, pytest
+pathlib.Path(@MARK@).write_text("imported")
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    from grader.checking.pytest_plugin import RECORDER
+    for record in session.config.stash[RECORDER].records.values():
+        record.passed, record.message, record.kind = True, "", ""
+"""
+
+
+def test_a_conftest_in_the_submission_or_above_it_never_runs_in_the_grader(tmp_path):
+    """Unfinished stubs with a conftest.py that marks every check passed, and another in
+    the folder the grader stages submissions in: neither is imported (pytest would take
+    a `--submission PATH` it does not know yet for a test path and load the conftest.py
+    files of that path), the stubs score nothing, and the submission's conftest.py is
+    noted as not taken."""
+    staging_base = tmp_path / "temp"
+    staging_base.mkdir()
+    marks = {where: tmp_path / f"{where}.imported" for where in ("submission", "above")}
+    (staging_base / "conftest.py").write_text(
+        CONFTEST_IN_SUBMISSION.replace("@MARK@", repr(str(marks["above"]))))
+    folder = tmp_path / "stubs"
+    shutil.copytree(KIT / "exercises", folder)
+    (folder / "conftest.py").write_text(
+        CONFTEST_IN_SUBMISSION.replace("@MARK@", repr(str(marks["submission"]))))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(folder), "--out",
+                           str(out), "--tests", "public"], cwd=KIT, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "TMPDIR": str(staging_base)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    grade = json.loads((out / "grade.json").read_text())
+    assert sum(check["score"] for check in grade["checks"]) == 0
+    assert not any(mark.exists() for mark in marks.values())
+    assert any("conftest.py is pytest's configuration" in note for note in grade["notes"])

@@ -780,12 +780,27 @@ def mse(y_pred, y):
 """
 
 
-def test_learner_text_on_hidden_inputs_stays_out_of_the_feedback(mode, tmp_path):
-    """An exception whose message carries the hidden check's inputs: feedback.md, .html,
-    grade.json's messages and results.json's visible parts show the grader's words for
-    hidden checks; the message itself waits in results.json's after-published tests."""
+# The same inputs in the name of a function in the traceback of a NotImplementedError (a
+# stub's message names the function that raised it): found by a white-box attacker
+NAME_INPUTS = """
+def mse(y_pred, y):
+    import numpy as np
+    def stub():
+        raise NotImplementedError
+    text = "inputs were %s" % (list(np.round(np.ravel(y_pred), 6)),)
+    stub.__code__ = stub.__code__.replace(co_name=text[:300])
+    stub()
+"""
+
+
+@pytest.mark.parametrize("teller", [TELL_INPUTS, NAME_INPUTS], ids=["raised", "stub-name"])
+def test_learner_text_on_hidden_inputs_stays_out_of_the_feedback(mode, tmp_path, teller):
+    """An exception whose message, or whose traceback's function names, carry the hidden
+    check's inputs: feedback.md, .html, grade.json's messages and results.json's visible
+    parts show the grader's words for hidden checks; the message itself waits in
+    results.json's after-published tests."""
     out = tmp_path / "out"
-    folder = submission_with(tmp_path, "teller", {"losses": TELL_INPUTS})
+    folder = submission_with(tmp_path, "teller", {"losses": teller})
     grade_here(folder, out, suites="all")
     results = json.loads((out / "results.json").read_text())
     hidden = [t for t in results["tests"] if t["visibility"] == "after_published"
@@ -841,3 +856,31 @@ def test_the_factory_never_takes_a_uid_that_still_has_processes(monkeypatch, tmp
     assert factory.processes_with_uid(uid) == []
     taken = [json.loads(line) for line in log.read_text().splitlines()]
     assert taken and all(found == [] for found in taken), taken
+
+
+DEV_PLANTER = """
+try:
+    with open("/dev/planted_@TOKEN@", "w") as _handle:
+        _handle.write("from a classmate")
+except OSError:
+    pass
+"""
+DEV_READER = """
+def mse(y_pred, y):
+    import os
+    raise ValueError("found %s" % os.path.exists("/dev/planted_@TOKEN@"))
+"""
+
+
+def test_no_worker_leaves_a_file_in_dev_for_the_next(mode, tmp_path):
+    """/dev in the sandbox is one per factory, not one per worker: student A's module
+    writes a file there when it loads; student B, graded next by the same process, finds
+    nothing (and so no memory is held in /dev between students). Found by a white-box
+    attacker."""
+    token = uuid.uuid4().hex[:10]
+    planter = submission_with(tmp_path, "alice", {"losses": DEV_PLANTER}, TOKEN=token)
+    reader = submission_with(tmp_path, "bob", {"losses": DEV_READER}, TOKEN=token)
+    grade_here(planter, tmp_path / "a")
+    second = grade_here(reader, tmp_path / "b")["result"]
+    messages = [c.message for c in second.checks if c.name.startswith("mse") and not c.passed]
+    assert messages and all("found False" in m for m in messages), messages[:2]
