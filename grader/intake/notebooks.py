@@ -149,25 +149,31 @@ def extract_notebooks(source: Path, target_dir: Path, isolated: bool = False
                          "reading per submission (those named after a module come first)")
             break
         label = printable(str(path.relative_to(source)))
-        scratch = Path(tempfile.mkdtemp(prefix=".notebook-", dir=target_dir))
-        try:
-            try:
-                names, cell_notes = extract(path, scratch)
-            except ValueError as problem:
-                notes.append(f"{label} was not graded: {problem}")
-                continue
-            notes.extend(cell_notes)
-            if not names:
-                notes.append(f"{label} was not graded: it defines none of the exercise functions")
-            for name in names:
-                if name in written:
-                    notes.append(f"{label} was not graded as {name}: another notebook was")
-                    continue
-                shutil.copyfile(scratch / name, target_dir / name)
-                written.append(name)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)     # flat: only module files
+        notes += take_notebook(extract, path, label, target_dir, written)
     return sorted(written), notes
+
+
+def take_notebook(extract: Extractor, path: Path, label: str, target_dir: Path,
+                  written: list[str]) -> list[str]:
+    """Extract one notebook's modules into target_dir, unless an earlier notebook gave
+    the same module (written, updated); the notes on what was left out."""
+    scratch = Path(tempfile.mkdtemp(prefix=".notebook-", dir=target_dir))
+    try:
+        try:
+            names, notes = extract(path, scratch)
+        except ValueError as problem:
+            return [f"{label} was not graded: {problem}"]
+        if not names:
+            notes.append(f"{label} was not graded: it defines none of the exercise functions")
+        for name in names:
+            if name in written:
+                notes.append(f"{label} was not graded as {name}: another notebook was")
+                continue
+            shutil.copyfile(scratch / name, target_dir / name)
+            written.append(name)
+        return notes
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)     # flat: only module files
 
 
 def list_notebooks(source: Path) -> tuple[list[Path], list[str]]:
