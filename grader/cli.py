@@ -16,7 +16,7 @@ from types import ModuleType
 from grader import intake
 from grader.checking.run import KIT, SUITE_CHOICES, GradeOptions, grade_path
 from grader.isolation import sandbox
-from grader.problems import ToolProblem, UsageProblem
+from grader.problems import GraderFault, ToolProblem, UsageProblem
 from grader.reports import formats
 
 
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             if note:
                 print(note, file=sys.stderr)
         return args.run(args)
-    except (ToolProblem, intake.NotASubmission,
+    except (ToolProblem, intake.NotASubmission, GraderFault,
             sandbox.IsolationUnavailable) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

@@ -252,8 +252,8 @@ def test_the_file_opener_refuses_links_fifos_and_devices_without_blocking(tmp_pa
     (tmp_path / "link").symlink_to("/dev/zero")
     for name, words in (("fifo", "not a regular file"), ("link", "symbolic link"),
                         ("/dev/zero", "not a regular file")):
-        with pytest.raises(notebooks.Unreadable, match=words):
-            notebooks.open_regular(tmp_path / name)
+        with pytest.raises(files.Unreadable, match=words):
+            files.open_regular(tmp_path / name)
     target = tmp_path / "copy"
     with pytest.raises(files.TooLarge):
         (tmp_path / "big").write_bytes(b"x" * 2000)

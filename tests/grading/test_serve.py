@@ -144,7 +144,7 @@ def test_checks_that_cannot_be_collected_fault_every_request_in_one_line(tmp_pat
     shutil.copy(KIT / "conftest.py", kit / "conftest.py")
     (kit / "tests" / "public" / "test_broken.py").write_text("def test_x(:\n")
     read, write = os.pipe()
-    code = ("import sys; from pathlib import Path; from grader import serve; "
+    code = ("import sys; from pathlib import Path; from grader.instructor import serve; "
             f"sys.exit(serve.serve(iter(['{{}}\\n', '{{}}\\n']), {write}, Path({str(kit)!r})))")
     done = subprocess.run([sys.executable, "-c", code], cwd=KIT, pass_fds=(write,),
                           capture_output=True, text=True, timeout=300)
