@@ -31,7 +31,13 @@ from typing import Any
 
 import pytest
 
-from grader.checking.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord, check_name
+from grader.checking.pytest_plugin import (
+    RECORDER,
+    SUBMISSION_FACTORY,
+    CheckRecord,
+    check_name,
+    session_arguments,
+)
 from grader.isolation import errors
 from grader.isolation.submission import CallRecord, LocalSubmission, Submission, invoke_in_process
 
@@ -67,10 +73,7 @@ def run_checks(module: str, function: str, suite: str, namespace: dict,
     binder = OneFunction(submission, function)
     # (pytest's unraisable-exception plugin collects garbage 5 times per session: most of
     # a session's cost here, for nothing a check needs)
-    args = [str(path), f"--submission={kit}", f"--confcutdir={kit}", "-q", "-p", "no:cacheprovider",
-            "-p", "no:unraisableexception",
-            "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
-            "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+    args = [str(path), *session_arguments(kit, kit), "-p", "no:unraisableexception"]
     sink = io.StringIO()     # nbgrader gives no credit to a cell that wrote to stderr
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         pytest.main(args, plugins=[binder])

@@ -63,6 +63,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run learner code in the grader's sandboxed worker, as grading does")
 
 
+def session_arguments(kit: Path, submission: Path) -> list[str]:
+    """pytest's arguments for a grader's session over kit's suites (the paths go first).
+
+    --submission=PATH is one word: pytest's first look at the arguments does not know the
+    option yet and would take a separate PATH for a test path, importing a conftest.py from
+    that folder (or one above it) into the grading process; --confcutdir keeps every
+    conftest.py outside the kit out as well. The kit's own settings, whatever the working
+    folder.
+    """
+    return [f"--submission={submission}", f"--confcutdir={kit}", "-q", "-p", "no:cacheprovider",
+            "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
+            "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", POINTS_MARKER_HELP)
     config.stash[RECORDER] = CheckRecorder()

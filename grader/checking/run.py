@@ -22,7 +22,12 @@ import pytest
 
 from grader import intake
 from grader.checking.misconceptions import load_catalogue
-from grader.checking.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord
+from grader.checking.pytest_plugin import (
+    RECORDER,
+    SUBMISSION_FACTORY,
+    CheckRecord,
+    session_arguments,
+)
 from grader.checking.recognise import Recogniser
 from grader.isolation.proxy import IsolatedSubmission
 from grader.isolation.sandbox import Limits, isolation_description, protect
@@ -145,15 +150,8 @@ class _BindSubmission:
 def run_suites(submission: Submission, folder: Path, paths: list[Path], kit: Path) -> list:
     """Run pytest over paths with the fixture bound to submission; the check records."""
     binder = _BindSubmission(submission)
-    # --submission=PATH in one word: pytest's first look at the arguments does not know the
-    # option yet and would take a separate PATH for a test path, importing a conftest.py
-    # from the learner's folder (or a folder above it) into this process; --confcutdir
-    # keeps every conftest.py outside the kit out as well
-    args = [*map(str, paths), f"--submission={folder}", f"--confcutdir={kit}", "-q",
-            "-p", "no:cacheprovider",
-            "-p", "no:unraisableexception",        # five gc.collect() per session, unneeded
-            "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
-            "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+    args = [*map(str, paths), *session_arguments(kit, folder),
+            "-p", "no:unraisableexception"]       # five gc.collect() per session, unneeded
     terminal = io.StringIO()
     with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
         code = pytest.main(args, plugins=[binder])

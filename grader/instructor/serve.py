@@ -27,7 +27,13 @@ from pathlib import Path
 import pytest
 
 from grader import intake
-from grader.checking.pytest_plugin import RECORDER, SUBMISSION_FACTORY, CheckRecord, CheckRecorder
+from grader.checking.pytest_plugin import (
+    RECORDER,
+    SUBMISSION_FACTORY,
+    CheckRecord,
+    CheckRecorder,
+    session_arguments,
+)
 from grader.checking.run import KIT, GradeOptions, grade_path
 from grader.isolation import sandbox
 from grader.isolation.submission import Submission
@@ -123,12 +129,8 @@ def serve(requests: Iterable[str], reply_fd: int, kit: Path = KIT) -> int:
               if (kit / "tests" / name).is_dir()]
     # learner code never runs in this process, so output capture and log capture around
     # every check would only cost time (about a tenth of each grade)
-    args = [*map(str, suites), f"--submission={kit}", f"--confcutdir={kit}", "-q",
-            "-p", "no:cacheprovider",
-            "-s", "-p", "no:logging", "-p", "no:faulthandler",
-            "--import-mode=importlib", f"--rootdir={kit}",
-            "-c", str(kit / "pyproject.toml"),
-            "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+    args = [*map(str, suites), *session_arguments(kit, kit),
+            "-s", "-p", "no:logging", "-p", "no:faulthandler"]
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         pytest.main(args, plugins=[checks])     # stderr stays: the batch shows its last line
     return checks.status
