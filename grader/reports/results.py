@@ -144,8 +144,13 @@ def write_atomically(path: Path, content: str | bytes) -> None:
 
 
 def save_grade(result: GradeResult, path: Path) -> None:
-    """The whole model as JSON (grade.json), for batch summaries and class reports."""
-    write_atomically(path, json.dumps(result.to_dict(), indent=1, allow_nan=False))
+    """The model as JSON (grade.json), for batch summaries and class reports: all of it
+    but the hidden checks' own messages (`detail`), which may carry what learner code made
+    of hidden inputs and wait in results.json for publication."""
+    data = result.to_dict()
+    for check in data["checks"]:
+        check.pop("detail", None)
+    write_atomically(path, json.dumps(data, indent=1, allow_nan=False))
 
 
 def load_grade(path: Path) -> GradeResult:
