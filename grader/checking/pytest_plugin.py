@@ -70,9 +70,12 @@ def session_arguments(kit: Path, submission: Path) -> list[str]:
     option yet and would take a separate PATH for a test path, importing a conftest.py from
     that folder (or one above it) into the grading process; --confcutdir keeps every
     conftest.py outside the kit out as well. The kit's own settings, whatever the working
-    folder.
+    folder. No plugin the environment happens to have installed (pytest-randomly reseeds
+    and reorders, others rerun or rewrite reports): the kit's conftest.py names the one
+    the checks need, and the import of the others cost half a second per session.
     """
-    return [f"--submission={submission}", f"--confcutdir={kit}", "-q", "-p", "no:cacheprovider",
+    return [f"--submission={submission}", f"--confcutdir={kit}", "--disable-plugin-autoload",
+            "-q", "-p", "no:cacheprovider",
             "--import-mode=importlib", f"--rootdir={kit}", "-c", str(kit / "pyproject.toml"),
             "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
 

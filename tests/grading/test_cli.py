@@ -65,6 +65,44 @@ def test_grade_of_the_stubs_gives_zero_and_says_not_implemented(tmp_path):
     assert "NotImplementedError" in (tmp_path / "feedback.md").read_text()
 
 
+FORGING_PLUGIN = """
+import os
+import pytest
+
+def pytest_configure(config):
+    open(os.environ["FORGING_PLUGIN_LOADED"], "w").close()
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    report.outcome, report.longrepr = "passed", None
+"""
+
+
+def test_a_pytest_plugin_installed_in_the_environment_takes_no_part_in_grading(tmp_path):
+    """An instructor's environment may have pytest plugins (pytest-randomly reseeds and
+    reorders; this one passes everything): none is loaded into a grading session."""
+    site = tmp_path / "site"
+    (site / "forging_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "forging_plugin.py").write_text(FORGING_PLUGIN)
+    (site / "forging_plugin-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: forging-plugin\nVersion: 1.0\n")
+    (site / "forging_plugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pytest11]\nforging = forging_plugin\n")
+    loaded = tmp_path / "loaded"
+    environment = {**os.environ, "PYTHONPATH": str(site), "FORGING_PLUGIN_LOADED": str(loaded)}
+    probe = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "tests/kit/test_kit.py"],
+                           cwd=KIT, env=environment, capture_output=True, text=True, timeout=120)
+    assert loaded.exists(), "the plugin is installed: a plain pytest loads it"
+    loaded.unlink()
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", KIT / "exercises", "--out",
+                           tmp_path / "out", "--tests", "public"], cwd=KIT, env=environment,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert results(tmp_path / "out")["score"] == 0, "the plugin passed the stubs' checks"
+    assert not loaded.exists(), probe.stdout[-500:]
+
+
 @pytest.mark.parametrize("target, message", [
     ("no/such/place", "no such file or folder"),
     ("pyproject.toml", "not a folder, .zip or .ipynb"),
