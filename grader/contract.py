@@ -66,6 +66,22 @@ CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
 
 MODULES: tuple[str, ...] = tuple(CONTRACT)
 
+# Functions the spec defines with others (exercises.md: ridge_loss = mse(X @ w, y) +
+# l2_penalty(w, lam), check_gradient compares with numerical_gradient, ...). A learner's
+# version usually calls them, so when both fail, feedback says which to fix first.
+BUILDS_ON: dict[str, tuple[str, ...]] = {
+    "check_gradient": ("relative_error", "numerical_gradient"),
+    "sigmoid_derivative": ("sigmoid",),
+    "logistic_gradient": ("sigmoid",),
+    "ridge_loss": ("mse", "l2_penalty"),
+    "ridge_gradient": ("mse_gradient", "l2_gradient"),
+    "gradient_descent": ("gd_step",),
+    "multi_start_minimize": ("gradient_descent",),
+    "train_logistic_regression": ("logistic_loss", "logistic_gradient", "l2_penalty",
+                                  "l2_gradient"),
+    "learning_rate_sweep": ("train_logistic_regression",),
+}
+
 
 def parameter_names(module: str, function: str) -> tuple[str, ...]:
     """The contract's parameter names of module.function (empty if unknown)."""

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from grader.contract import MODULES
-from grader.reports.hints import Diagnosis, diagnoses, failure_kind, hint_for
+from grader.reports.hints import Diagnosis, diagnoses, failing_functions, failure_kind, hint_for
 from grader.reports.markup import BASE_CSS, clean, data_uri, esc, html_text, page
 from grader.reports.results import CheckResult, GradeResult, ModuleResult, Plot, write_atomically
 
@@ -82,8 +82,9 @@ def checks_and_points(passed: int, total: int, score: float, max_score: float) -
 
 def result_diagnoses(result: GradeResult) -> list[Diagnosis]:
     """Every diagnosis of a grade, module by module in learning order."""
+    failing = failing_functions(result.checks)
     return [diagnosis for module in result.modules for diagnosis in
-            diagnoses([c for c in result.checks if c.module == module.module])]
+            diagnoses([c for c in result.checks if c.module == module.module], failing)]
 
 
 def diagnosis_heading(diagnosis: Diagnosis) -> str:
@@ -192,12 +193,13 @@ def md_diagnosis(diagnosis: Diagnosis) -> str:
     return "\n\n".join(parts)
 
 
-def md_module_section(module: ModuleResult, checks: list[CheckResult]) -> str:
+def md_module_section(module: ModuleResult, checks: list[CheckResult],
+                      failing: set[str]) -> str:
     """A module's diagnoses (failed checks grouped by function and cause), then its
-    passed checks as a short list."""
+    passed checks as a short list (failing: the grade's functions that failed a check)."""
     parts = [f"## {md_inline(module.module)}: "
              f"{checks_and_points(module.passed, module.total, module.score, module.max_score)}"]
-    parts += [md_diagnosis(diagnosis) for diagnosis in diagnoses(checks)]
+    parts += [md_diagnosis(diagnosis) for diagnosis in diagnoses(checks, failing)]
     passed = [c for c in checks if c.passed]
     if passed:
         parts.append(f"Passed ({len(passed)} of {len(checks)}):\n\n"
@@ -220,10 +222,11 @@ def render_markdown(result: GradeResult) -> str:
     parts = [f"# Feedback for {md_inline(result.student)}",
              f"**Total: {total_text(result)}** (checks: {md_inline(result.suites)})",
              md_module_table(result)]
+    failing = failing_functions(result.checks)
     for module in result.modules:
         checks = [c for c in result.checks if c.module == module.module]
         if module.passed < module.total:
-            parts.append(md_module_section(module, checks))
+            parts.append(md_module_section(module, checks, failing))
     if all(c.passed for c in result.checks):
         parts.append("Every check passed. Well done!")
     if result.plots:
@@ -357,15 +360,17 @@ def html_diagnosis(diagnosis: Diagnosis) -> str:
             f"<h4>Checks this explains</h4>{checks}</article>")
 
 
-def html_module_section(module: ModuleResult, checks: list[CheckResult]) -> str:
-    """A module's section: header with bar, failed checks first, then passed ones."""
+def html_module_section(module: ModuleResult, checks: list[CheckResult],
+                        failing: set[str]) -> str:
+    """A module's section: header with bar, failed checks first, then passed ones
+    (failing: the grade's functions that failed a check)."""
     name = esc(module.module)
     bar = html_bar(module.module, module.score, module.max_score)
     parts = [f'<section class="module" id="module-{name}" aria-labelledby="h-{name}">'
              f'<header><h2 id="h-{name}">{name}</h2><span>'
              f"{checks_and_points(module.passed, module.total, module.score, module.max_score)}"
              f"</span></header>{bar}"]
-    parts += [html_diagnosis(diagnosis) for diagnosis in diagnoses(checks)]
+    parts += [html_diagnosis(diagnosis) for diagnosis in diagnoses(checks, failing)]
     passed = [c for c in checks if c.passed]
     if passed:
         items = "".join(f'<li><span class="badge pass">PASSED</span>{html_text(c.name)} '
@@ -408,8 +413,9 @@ def html_extras(result: GradeResult) -> str:
 
 def render_html(result: GradeResult, plots_dir: Path) -> str:
     """feedback.html: the Markdown report's content as one self-contained page."""
-    sections = [html_module_section(m, [c for c in result.checks if c.module == m.module])
-                for m in result.modules]
+    failing = failing_functions(result.checks)
+    sections = [html_module_section(m, [c for c in result.checks if c.module == m.module],
+                                    failing) for m in result.modules]
     plots = html_plots(result.plots, plots_dir) if result.plots else ""
     return page(f"Feedback for {result.student}", BASE_CSS,
                 f"<p><strong>Total: {total_text(result)}</strong>"

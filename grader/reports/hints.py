@@ -10,7 +10,10 @@ misleads a learner whose formula is right but overflows or overwrites its input.
 recognised misconception (grader/checking/recognise.py) brings its own, more specific hint.
 
 diagnoses() groups failed checks by function and cause, so that one cause is explained
-once, with the list of checks it made fail.
+once, with the list of checks it made fail. A function the spec defines with others
+(contract.BUILDS_ON: ridge_gradient with mse_gradient) whose own checks fail too is told
+to fix those first: a learner's ridge_gradient that calls a wrong mse_gradient is wrong
+for that reason alone.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grader.contract import parameter_names
+from grader.contract import BUILDS_ON, parameter_names
 from grader.reports.results import CheckResult, Misconception, PointsOfChecks
 
 NOT_IMPLEMENTED = "Replace `raise NotImplementedError()` in `{function}` with your code."
@@ -94,6 +97,9 @@ SLOPE_TIP = (" A derivative can be checked against central differences of the fu
 CHECK = "Re-read the docstring of `{function}` and compare your formula term by term."
 SAME_FUNCTION = ("This may have the same cause as the misconception named above for "
                  "`{function}`: fix that first, then run the checks again. ")
+BUILDS_ON_FAILING = ("`{function}` is defined with {failing}, which {verb} {its} own checks "
+                     "too: if your `{function}` calls {them}, fix {them} first, then run the "
+                     "checks again. ")
 
 KIND_HINTS: dict[str, str] = {
     "not-implemented": NOT_IMPLEMENTED,
@@ -291,6 +297,22 @@ class Diagnosis(PointsOfChecks):
         return messages.pop() if len(messages) == 1 else ""
 
 
+# Failures a function's own code or file explains, whatever the functions it calls do.
+NOT_A_CALLEES_DOING = (*MODULE_WIDE, "not-implemented", "missing-function")
+
+
+def builds_on_failing(function: str, failing: set[str]) -> str:
+    """The sentence that names the functions function is defined with that fail too, or ""."""
+    names = [name for name in BUILDS_ON.get(function, ()) if name in failing]
+    if not names:
+        return ""
+    listed = " and ".join(f"`{name}`" for name in names)
+    one = len(names) == 1
+    return BUILDS_ON_FAILING.format(function=function, failing=listed,
+                                    verb="fails" if one else "fail", its="its" if one else "their",
+                                    them="it" if one else "them")
+
+
 def cause_of(check: CheckResult) -> tuple[str, str]:
     """(subject, cause): the checks a diagnosis groups share both."""
     kind = failure_kind(check)
@@ -300,11 +322,18 @@ def cause_of(check: CheckResult) -> tuple[str, str]:
                             else SAME_CAUSE.get(kind, kind))
 
 
-def diagnoses(checks: list[CheckResult]) -> list[Diagnosis]:
+def failing_functions(checks: list[CheckResult]) -> set[str]:
+    """The functions with at least one failed check."""
+    return {check.function for check in checks if not check.passed}
+
+
+def diagnoses(checks: list[CheckResult], failing: set[str] | None = None) -> list[Diagnosis]:
     """The failed checks grouped by function and cause, in the order they first failed.
 
     A group with a recognised misconception takes its hint; any other group of the same
-    function whose failure could be that misconception's doing says so first.
+    function whose failure could be that misconception's doing says so first, and so does
+    one of a function defined with others that fail too (failing: the functions of the
+    whole grade that failed a check, when checks are one module's).
     """
     groups: dict[tuple[str, str], list[CheckResult]] = {}
     for check in checks:
@@ -312,6 +341,7 @@ def diagnoses(checks: list[CheckResult]) -> list[Diagnosis]:
             groups.setdefault(cause_of(check), []).append(check)
     explained = {subject for (subject, _), group in groups.items()
                  if group[0].misconception is not None}
+    failing = failing_functions(checks) if failing is None else failing
     place = {subject: index for index, subject in enumerate(dict.fromkeys(
         subject for subject, _ in groups))}
     # a function's recognised misconception first: the other groups may refer to it
@@ -325,5 +355,7 @@ def diagnoses(checks: list[CheckResult]) -> list[Diagnosis]:
         if lead.misconception is None and subject in explained \
                 and kind in ("value", "shape", "steps", "not-finite", "slope"):
             hint = SAME_FUNCTION.format(function=subject) + hint
+        elif lead.misconception is None and kind not in NOT_A_CALLEES_DOING:
+            hint = builds_on_failing(subject, failing) + hint
         found.append(Diagnosis(lead.module, subject, kind, lead.misconception, hint, group))
     return found

@@ -114,6 +114,48 @@ def test_a_wrong_value_and_a_gradient_check_of_one_function_are_one_cause():
     assert [c.name for c in diagnosis.checks] == ["ridge_gradient: exact", "ridge_gradient: slope"]
 
 
+def test_a_function_built_on_one_that_fails_is_told_to_fix_that_one_first():
+    checks = [failed("mse_gradient: exact", "losses", "mse_gradient is off"),
+              passed("l2_gradient: exact", "regularization"),
+              failed("ridge_gradient: slope", "regularization", "ridge_gradient at random "
+                     "point 1: your derivative disagrees with the slope of your own loss")]
+    [ridge] = [d for d in hints.diagnoses(checks) if d.subject == "ridge_gradient"]
+    assert ridge.hint.startswith("`ridge_gradient` is defined with `mse_gradient`, which fails "
+                                 "its own checks too: if your `ridge_gradient` calls it, fix "
+                                 "it first"), ridge.hint
+    assert ridge.hint.endswith(hints.SLOPE)      # and the kind's own hint after it
+    both = checks + [failed("l2_gradient: lam", "regularization", "l2_gradient is off")]
+    [ridge] = [d for d in hints.diagnoses(both) if d.subject == "ridge_gradient"]
+    assert ridge.hint.startswith(
+        "`ridge_gradient` is defined with `mse_gradient` and `l2_gradient`, which fail their")
+
+
+@pytest.mark.parametrize("why", ["callees pass", "recognised", "stub", "other function"])
+def test_the_fix_that_first_note_only_where_a_callee_fails(why):
+    ridge = failed("ridge_gradient: exact", "regularization", "ridge_gradient is off",
+                   misconception=DIVIDES_BY_H if why == "recognised" else None,
+                   kind="not-implemented" if why == "stub" else "check")
+    callee = failed("mse_gradient: exact", "losses", "mse_gradient is off")
+    if why == "callees pass":
+        callee = passed("mse_gradient: exact", "losses")
+    if why == "other function":
+        ridge = failed("ridge_closed_form: exact", "regularization", "ridge_closed_form is off")
+    (diagnosis,) = [d for d in hints.diagnoses([callee, ridge]) if d.module == "regularization"]
+    assert "first, then run the checks again" not in diagnosis.hint
+
+
+def test_the_fix_that_first_note_reaches_the_feedback_of_a_real_grade(make_submission,
+                                                                      tmp_path):
+    folder = make_submission("submission", append={"losses": """
+        def mse_gradient(X, w, y):
+            return (2.0 / len(y)) * X.T @ (y - X @ w)     # the subtraction the wrong way round
+    """})
+    result = grade(folder, tmp_path, GradeOptions(student="ada"))
+    formats.write_report(result, tmp_path)
+    text = (tmp_path / "feedback.md").read_text()
+    assert "`ridge_gradient` is defined with `mse_gradient`, which fails its own checks" in text
+
+
 def test_a_file_that_cannot_be_imported_is_one_diagnosis_for_all_its_functions():
     message = "losses.py could not be imported: SyntaxError: invalid syntax (losses.py, line 3)"
     result = GradeResult("bo", "all", [
