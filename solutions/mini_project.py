@@ -29,8 +29,10 @@ def train_logistic_regression(X: np.ndarray, y: np.ndarray, lr: float, n_steps: 
     - (w, losses): w of shape (d,) after n_steps updates from zeros(d); losses a list of
       exactly n_steps + 1 floats, L before and after each update. Always n_steps updates:
       no stopping rule, not even when the loss becomes inf or nan (a diverging run, e.g.
-      lr * lam > 1, keeps its non-finite losses to the end and raises nothing). That is
-      why gradient_descent, which stops at a non-finite loss, does not fit here.
+      lr * lam > 1, keeps its non-finite losses to the end and raises no exception; the
+      RuntimeWarnings numpy prints on the way, such as "overflow encountered", are
+      expected). That is why gradient_descent, which stops at a non-finite loss, does not
+      fit here.
     """
     # TODO: Define L and its gradient as functions of w, then make exactly n_steps updates
     # from w = zeros(d), recording L before the first update and after each one.
