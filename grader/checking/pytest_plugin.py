@@ -159,6 +159,20 @@ class CheckRecorder:
 
     def __init__(self) -> None:
         self.records: dict[str, CheckRecord] = {}
+        self.kept_numbers = 0       # in the results of the calls kept so far
+
+    def keep(self, calls: list) -> list:
+        """The calls whose results are kept to explain a failure: each at most
+        KEPT_RESULT_NUMBERS numbers, all of a session's at most KEPT_NUMBERS_PER_SESSION
+        (else a submission returning results just under the first bound from every call
+        made the grader hold 8 MB per failed check: 1.5 GB)."""
+        kept = []
+        for call in calls:
+            numbers = numbers_in(call.result, KEPT_RESULT_NUMBERS)
+            if numbers is not None and self.kept_numbers + numbers <= KEPT_NUMBERS_PER_SESSION:
+                self.kept_numbers += numbers
+                kept.append(call)
+        return kept
 
     def record(self, item: pytest.Item, call: pytest.CallInfo) -> None:
         suite = item.path.parent.name
@@ -169,7 +183,7 @@ class CheckRecorder:
             return  # keep the first failure (setup or call) of a check
         owner = item.stash.get(CALLS, None)
         # calls are kept only to explain a failure, and never with huge results
-        calls = [] if passed or owner is None else [c for c in owner.calls if small(c.result)]
+        calls = [] if passed or owner is None else self.keep(owner.calls)
         self.records[item.nodeid] = CheckRecord(
             name=check_name(item), module=check_module(item), suite=suite,
             points=check_points(item), passed=passed, message=message, kind=kind,
@@ -177,27 +191,30 @@ class CheckRecorder:
             calls=calls)
 
 
-KEPT_RESULT_NUMBERS = 1_000_000
+KEPT_RESULT_NUMBERS = 100_000            # one call's result (a test's arrays are far smaller)
+KEPT_NUMBERS_PER_SESSION = 2_000_000     # all kept results of a grade: 16 MB of floats
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 # pytest's advice to its own users ("Use -v to get more diff") and its "+  where ..."
 # unrolling of the assertion mean nothing to a learner
 PYTEST_NOISE = re.compile(r"^\s*(Use -v to get more diff|\+\s+where .*)\n?", re.MULTILINE)
 
 
-def small(value: Any) -> bool:
-    """Does a plain result hold at most KEPT_RESULT_NUMBERS numbers?"""
-    budget = [KEPT_RESULT_NUMBERS]
+def numbers_in(value: Any, most: int) -> int | None:
+    """How many numbers a plain result holds (its arrays' sizes, its lists' lengths), or
+    None when that is more than most (counting stops there)."""
+    count = [0]
 
     def fits(item: Any) -> bool:
         if isinstance(item, np.ndarray):
-            budget[0] -= item.size
+            count[0] += item.size
         elif isinstance(item, (list, tuple)):
-            budget[0] -= len(item)
-            return budget[0] >= 0 and all(fits(v) for v in item)
+            return all(fits(v) for v in item)        # stops at the first past most
         elif isinstance(item, dict):
             return all(fits(v) for v in item.values())
-        return budget[0] >= 0
-    return fits(value)
+        else:
+            count[0] += 1
+        return count[0] <= most
+    return count[0] if fits(value) else None
 
 
 def failure_text(excinfo: pytest.ExceptionInfo, suite: str) -> tuple[str, str]:

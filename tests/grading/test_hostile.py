@@ -50,6 +50,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.checking.pytest_plugin import KEPT_RESULT_NUMBERS
 from grader.checking.run import GradeOptions, grade
 from grader.contract import MODULES
 from grader.isolation.factory import kill_uid
@@ -1639,7 +1640,7 @@ def test_planting_code_for_the_next_worker_start_fails_and_the_grade_stays_bound
 HUGE_RETURNS = """
 import numpy as _np
 def _huge(*args, **kwargs):
-    return _np.zeros(1 << 20)
+    return _np.zeros(@SIZE@)
 for _name, _value in list(globals().items()):
     if (callable(_value) and not _name.startswith("_")
             and getattr(_value, "__module__", None) == __name__):
@@ -1655,13 +1656,26 @@ sys.exit(code)
 """
 
 
+def grade_a_hoarder(workdir: Path, token: str, size: int, suites: str) -> Run:
+    folder = build_submission(workdir / "hoarder", with_token(
+        learner_code({module: HUGE_RETURNS for module in MODULES}), token, **{"@SIZE@": str(size)}))
+    return run_command([sys.executable, "-c", PEAK_MEMORY, "grade", str(folder), "--out",
+                        str(workdir / "out"), "--tests", suites], timeout=180,
+                       tmpdir=private_tmp(token))
+
+
 @background_job("test_huge_results_from_every_call_do_not_pile_up_in_the_grading_process")
 def _return_8_mb_from_every_call(workdir: Path, token: str) -> Run:
-    folder = build_submission(workdir / "hoarder", with_token(
-        learner_code({module: HUGE_RETURNS for module in MODULES}), token))
-    return run_command([sys.executable, "-c", PEAK_MEMORY, "grade", str(folder), "--out",
-                        str(workdir / "out"), "--tests", "public"], timeout=120,
-                       tmpdir=private_tmp(token))
+    return grade_a_hoarder(workdir, token, 1 << 20, "public")
+
+
+@background_job("test_results_just_small_enough_to_keep_do_not_pile_up_either")
+def _return_just_under_the_kept_size_from_every_call(workdir: Path, token: str) -> Run:
+    return grade_a_hoarder(workdir, token, KEPT_RESULT_NUMBERS, "all")
+
+
+def peak_mb(run: Run) -> float:
+    return int(re.search(r"PEAK-KB (\d+)", run.stderr).group(1)) / 1024
 
 
 def test_huge_results_from_every_call_do_not_pile_up_in_the_grading_process(background):
@@ -1670,8 +1684,15 @@ def test_huge_results_from_every_call_do_not_pile_up_in_the_grading_process(back
     run, _ = background.result(
         "test_huge_results_from_every_call_do_not_pile_up_in_the_grading_process")
     assert run.returncode == 0, run.stderr
-    peak_mb = int(re.search(r"PEAK-KB (\d+)", run.stderr).group(1)) / 1024
-    assert peak_mb < 300, f"the grading process peaked at {peak_mb:.0f} MB"
+    assert peak_mb(run) < 300, f"the grading process peaked at {peak_mb(run):.0f} MB"
+
+
+def test_results_just_small_enough_to_keep_do_not_pile_up_either(background):
+    """Every call of every check returns the largest result kept to explain a failure.
+    (Before, 1e6 numbers were kept per call with no bound per grade: 1.5 GB.)"""
+    run, _ = background.result("test_results_just_small_enough_to_keep_do_not_pile_up_either")
+    assert run.returncode == 0, run.stderr
+    assert peak_mb(run) < 300, f"the grading process peaked at {peak_mb(run):.0f} MB"
 
 
 SLEEPER = """
