@@ -52,7 +52,7 @@ def test_sigmoid_matrix(submission):
 
 
 @pytest.mark.points(1)
-@pytest.mark.parametrize("z", [0.7, -3.0])
+@pytest.mark.parametrize("z", [0.7, -3.0], ids=["positive", "negative"])
 def test_sigmoid_scalar(submission, z):
     """sigmoid: a float in gives a single number out"""
     got = submission.chain_rule.sigmoid(z)
@@ -70,7 +70,7 @@ def test_sigmoid_extremes(submission):
 
 
 @pytest.mark.points(1)
-@pytest.mark.parametrize("z", [-1e4, 1e4])
+@pytest.mark.parametrize("z", [-1e4, 1e4], ids=["large-negative", "large-positive"])
 def test_sigmoid_extreme_scalar(submission, z):
     """sigmoid: a float of size 1e4 gives a finite number without a warning"""
     got = submission.chain_rule.sigmoid(z)
@@ -217,7 +217,7 @@ def test_two_layer_net_unchanged(submission):
 
 
 @pytest.mark.points(2)
-@pytest.mark.parametrize("key", ["W1", "b1"])
+@pytest.mark.parametrize("key", ["W1", "b1"], ids=["W1", "b1"])
 def test_two_layer_net_first_layer(submission, key):
     """two_layer_net: first-layer gradient through the tanh, matching backpropagation"""
     params, X, y = net_problem(704)
@@ -226,7 +226,7 @@ def test_two_layer_net_first_layer(submission, key):
 
 
 @pytest.mark.points(1)
-@pytest.mark.parametrize("key", ["w2", "b2"])
+@pytest.mark.parametrize("key", ["w2", "b2"], ids=["w2", "b2"])
 def test_two_layer_net_second_layer(submission, key):
     """two_layer_net: second-layer gradient, matching backpropagation"""
     params, X, y = net_problem(705)

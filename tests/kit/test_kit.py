@@ -108,6 +108,17 @@ def test_hidden_checks_never_use_bare_asserts():
         assert "np.testing" not in path.read_text(), path.name
 
 
+def test_hidden_checks_name_their_parameters_in_words():
+    """A check's name carries its parameter id, and pytest's own id is the value passed:
+    a hidden check's name would show its input (`sigmoid: ... [0.7]`). Every parametrize
+    in tests/hidden names its cases with ids=."""
+    for path in (ROOT / "tests" / "hidden").glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "parametrize":
+                assert any(k.arg == "ids" for k in node.keywords), (
+                    f"{path.name} line {node.lineno}: give the cases ids= in words")
+
+
 def run_suites(folder: Path, results: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
     command = [sys.executable, "-m", "pytest", *map(str, SUITES), "--submission", str(folder),
                "--results-json", str(results), "-q", "-p", "no:cacheprovider"]
