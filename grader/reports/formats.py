@@ -285,15 +285,32 @@ def gradescope_test(check: CheckResult, number: str, diagnosis: Diagnosis | None
     }
 
 
+HIDDEN_UNTIL_PUBLISHED = ("The hidden checks ({checks}, {points} points) are graded too: "
+                          "their results appear below once grades are published.")
+
+
 def gradescope_summary(result: GradeResult) -> str:
-    """The short Markdown summary at the top of Gradescope's results page."""
-    parts = [f"**Total: {total_text(result)}**", md_module_table(result)]
+    """The short Markdown summary at the top of Gradescope's results page.
+
+    It is visible before grades are published, so it covers the public checks alone: a
+    hidden check's verdict, its kind of failure or a misconception it matched is a signal
+    learner code can choose from the hidden inputs it was given (hidden checks' own
+    entries are after_published)."""
+    hidden = [c for c in result.checks if c.suite == "hidden"]
+    if hidden:
+        result = replace(result, checks=[c for c in result.checks if c.suite != "hidden"])
+    parts = [f"**{'Public checks' if hidden else 'Total'}: {total_text(result)}**",
+             md_module_table(result)]
     found = result_diagnoses(result)
     if found:
         parts.append("**What went wrong**, one line per function and cause:\n\n" + "\n".join(
             f"- {md_words(d.subject)}: {md_words(d.title)} ({plural(len(d.checks), 'check')}, "
             f"{number_text(d.max_score - d.score)} of {number_text(d.max_score)} points lost)"
             for d in found))
+    if hidden:
+        parts.append(HIDDEN_UNTIL_PUBLISHED.format(
+            checks=plural(len(hidden), "check"),
+            points=number_text(sum(c.max_score for c in hidden))))
     if result.notes:
         parts.append("\n".join(f"- {md_inline(n)}" for n in result.notes))
     return "\n\n".join(parts)

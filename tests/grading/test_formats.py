@@ -14,6 +14,7 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -150,12 +151,35 @@ def test_test_numbers_are_stable_module_dot_check_strings():
 def test_results_json_totals_and_summary():
     data = formats.results_json(mixed())
     assert (data["score"], data["extra_data"]["max_score"]) == (55.0, 80.0)
-    assert "55 / 80 (69%)" in data["output"]
+    assert "**Public checks: 15 / 25 (60%)**" in data["output"]
     assert "| derivatives | 1 of 2 | 7 of 9 |" in data["output"]
     assert "| regularization | 0 of 1 | 8 of 16 |" in data["output"]
     assert formats.POINTS_AND_CHECKS in data["output"]
     assert "- central_difference: divides by h instead of 2h (1 check, 2 of 2 points lost)" \
         in data["output"]
+    assert "The hidden checks (3 checks, 55 points) are graded too" in data["output"]
+    public = GradeResult("bob", "public", [c for c in mixed().checks if c.suite == "public"])
+    assert "**Total: 15 / 25 (60%)**" in formats.results_json(public)["output"]
+
+
+def visible_parts(result: GradeResult) -> list:
+    data = formats.results_json(result)
+    return [data["output"], [t for t in data["tests"] if t["visibility"] == "visible"]]
+
+
+@pytest.mark.parametrize("hidden_failure", [
+    {"passed": True, "score": 10},
+    {"kind": "timeout", "message": "numerical_hessian did not return within 3 s"},
+    {"kind": "crashed", "message": "the worker stopped"},
+    {"misconception": DIVIDES_BY_H}])
+def test_nothing_of_a_hidden_check_is_visible_before_grades_are_published(hidden_failure):
+    """Learner code can pass, fail, time out, crash or match a misconception at will on a
+    hidden input it recognises: none of that may reach what Gradescope shows before
+    grades are published (the summary and the public checks' entries)."""
+    base = mixed()
+    changed = replace(base, checks=[replace(c, **hidden_failure) if c.number == 3 else c
+                                    for c in base.checks])
+    assert visible_parts(changed) == visible_parts(base)
 
 
 def test_test_output_explains_failures_and_keeps_passes_short():
