@@ -180,8 +180,23 @@ def run_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+SELF_CHECK_WAY_OUT = ("Run the self-check again; if it keeps failing, `python -m pytest "
+                      "tests/public` runs the same public checks without the sandbox, and "
+                      "`python -m grader isolation` says what this machine allows")
+
+
 def run_check(args: argparse.Namespace) -> int:
-    grade_path(args.folder, args.out, GradeOptions(suites="public", student="self-check"))
+    """The learner's self-check: a sandbox that failed to start gets one more try with a
+    fresh factory, and a learner who still cannot check is told what to run instead."""
+    options = GradeOptions(suites="public", student="self-check")
+    try:
+        grade_path(args.folder, args.out, options)
+    except GraderFault:
+        sandbox.discard_factory()
+        try:
+            grade_path(args.folder, args.out, options)
+        except GraderFault as fault:
+            raise GraderFault(f"{fault}. {SELF_CHECK_WAY_OUT}") from None
     return 0
 
 

@@ -505,6 +505,13 @@ def worker_factory() -> WorkerFactory:
         return _FACTORY[0]
 
 
+def discard_factory() -> None:
+    """Close this process's factory, so that worker_factory() starts a fresh one."""
+    with _FACTORY_LOCK:
+        if _FACTORY:
+            _FACTORY.pop().close()
+
+
 class WorkerProcess:
     """A running worker and the grader's end of its channel."""
 

@@ -534,6 +534,40 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+ONCE_BROKEN_SANDBOX = """
+import sys
+from grader.isolation import bwrap, sandbox
+command, discard, broken = bwrap.OuterSandbox.command, sandbox.discard_factory, [True]
+bwrap.OuterSandbox.command = lambda self, argv: command(self, ["/bin/false"] if broken[0] else argv)
+bwrap.probe = lambda outer, timeout=20.0: ""
+def discard_and_mend():
+    broken[0] = False
+    discard()
+sandbox.discard_factory = discard_and_mend
+from grader.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("broken", ["once", "always"])
+def test_a_self_check_tries_a_fresh_sandbox_then_says_what_to_run(tmp_path, broken):
+    """A learner's self-check whose sandbox did not start tries once more with a fresh
+    factory (here the sandbox mends when the broken factory is discarded); if that fails
+    too, its one line says what the learner can run instead."""
+    env = {**os.environ, sandbox.ISOLATION_VARIABLE: "namespaces"}
+    script = ONCE_BROKEN_SANDBOX if broken == "once" else BROKEN_SANDBOX
+    done = subprocess.run([sys.executable, "-c", script, "check", str(SOLUTIONS),
+                           "--out", str(tmp_path / "out")],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=KIT)
+    if broken == "once":
+        assert done.returncode == 0, done.stderr
+        assert "63 / 63" in done.stdout
+    else:
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "not the learner's fault" in done.stderr
+        assert "`python -m pytest tests/public` runs the same public checks" in done.stderr
+
+
 def test_a_sandbox_that_cannot_start_writes_no_score(tmp_path):
     """When no worker can start for reasons of the grader's environment (here: a sandbox
     whose Python never starts), grade exits 2 with one line that says it is not the
