@@ -85,10 +85,23 @@ STEPS = ("`{function}` makes the wrong number of updates: losses holds the start
          "for {budget} = 0, 1 and 2: is each stopping rule tested where the docstring says "
          "(before each update), and does the loop stop right after a non-finite loss?")
 SLOPE = ("Your derivative disagrees with the numerical slope (the table shows where). "
-         "Differentiate again one link at a time: write the function as a chain (for "
-         "example z = X @ w, then each sample's loss, then their mean), differentiate each "
-         "link and multiply. The same ratio on every coordinate points at a constant factor; "
+         "{slope_how} Exactly the same ratio in every row points at a constant factor; "
          "opposite signs point at a subtraction the wrong way round.")
+# How to differentiate again, per function; a loss of X @ w by default.
+SLOPE_HOW = {
+    "polynomial_derivative": "The term coeffs[k] * x**k becomes k * coeffs[k] * x**(k-1): "
+                             "check at which index each term lands and what multiplies it.",
+    "chain_derivative": "d/dx f(g(x)) = f'(g(x)) * g'(x): the outer derivative is taken at "
+                        "the inner value g(x), not at x.",
+    "sigmoid_derivative": "Write sigmoid'(z) in terms of sigmoid(z) itself, as the lesson "
+                          "does, and compute it from a sigmoid that never overflows.",
+    "l2_gradient": "Differentiate lam * sum(w**2) one coordinate at a time.",
+    "l1_subgradient": "Differentiate lam * sum(abs(w)) one coordinate at a time: the slope of "
+                      "abs is the sign.",
+}
+SLOPE_CHAIN = ("Differentiate again one link at a time: write the function as a chain (for "
+               "example z = X @ w, then each sample's loss, then their mean), differentiate "
+               "each link and multiply.")
 VALUE = ("`{function}` returns a result of the right shape and type, without warnings, but "
          "the wrong value. Work its docstring's definition out by hand on the smallest input "
          "the check describes, and compare with your code one step at a time.")
@@ -234,7 +247,8 @@ def hint_for(check: CheckResult) -> str:
     kind = failure_kind(check)
     text = KIND_HINTS[kind].format(function=check.function, module=check.module,
                                    step_limit=_step_limit(check), names=_mutated(check),
-                                   budget=_budget(check))
+                                   budget=_budget(check),
+                                   slope_how=SLOPE_HOW.get(check.function, SLOPE_CHAIN))
     return text + _detail(kind, check)
 
 

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -123,7 +124,7 @@ def test_a_function_built_on_one_that_fails_is_told_to_fix_that_one_first():
     assert ridge.hint.startswith("`ridge_gradient` is defined with `mse_gradient`, which fails "
                                  "its own checks too: if your `ridge_gradient` calls it, fix "
                                  "it first"), ridge.hint
-    assert ridge.hint.endswith(hints.SLOPE)      # and the kind's own hint after it
+    assert ridge.hint.endswith(hints.SLOPE.format(slope_how=hints.SLOPE_CHAIN))  # then the kind's
     both = checks + [failed("l2_gradient: lam", "regularization", "l2_gradient is off")]
     [ridge] = [d for d in hints.diagnoses(both) if d.subject == "ridge_gradient"]
     assert ridge.hint.startswith(
@@ -156,6 +157,18 @@ def test_the_fix_that_first_note_reaches_the_feedback_of_a_real_grade(make_submi
     assert "`ridge_gradient` is defined with `mse_gradient`, which fails its own checks" in text
 
 
+@pytest.mark.parametrize("function, module, words", [
+    ("polynomial_derivative", "derivatives", "k * coeffs[k] * x**(k-1)"),
+    ("chain_derivative", "chain_rule", "taken at the inner value g(x)"),
+    ("mse_gradient", "losses", "z = X @ w"),
+])
+def test_the_slope_hint_speaks_of_the_function_that_failed(function, module, words):
+    check = failed(f"{function}: slope", module, f"{function} at random point 1: your "
+                   "derivative disagrees with the slope")
+    hint = hints.hint_for(check)
+    assert words in hint and ("X @ w" in hint) == (module == "losses"), hint
+
+
 def test_a_file_that_cannot_be_imported_is_one_diagnosis_for_all_its_functions():
     message = "losses.py could not be imported: SyntaxError: invalid syntax (losses.py, line 3)"
     result = GradeResult("bo", "all", [
@@ -184,10 +197,13 @@ def test_results_json_names_each_checks_diagnosis_and_its_companions():
     assert {t["extra_data"]["cause"] for t in central} == {"value"}
     assert "**Same diagnosis:** 6 other failed checks of central_difference (1.3, 1.4, 1.5, " \
         "1.6, 1.7, 1.8); one fix may pass them all." in central[0]["output"]
+    assert "central_difference" not in data["output"]    # hidden checks: after publication
+    public = GradeResult("ada", "public", [replace(c, suite="public") for c in learner().checks])
+    summary = formats.results_json(public)["output"]
     assert "- central_difference: divides by h instead of 2h (7 checks, 8 of 8 points lost)" \
-        in data["output"]
+        in summary
     assert "- multi_start_minimize: not implemented yet (3 checks, 6 of 6 points lost)" \
-        in data["output"]
+        in summary
     passing = next(t for t in data["tests"] if t["status"] == "passed")
     assert "diagnosis" not in passing["extra_data"]
 
