@@ -228,7 +228,23 @@ def failure_text(excinfo: pytest.ExceptionInfo, suite: str) -> tuple[str, str]:
         return "check", HIDDEN_DETAILS_WITHHELD
     # pytest's explanation names objects by address (<function diff at 0x7f...>): drop it,
     # so a message is the same in every run
-    return "check", errors.cap(PYTEST_NOISE.sub("", ADDRESS.sub("", excinfo.exconly())), 1500)
+    text = without_explanation(excinfo.exconly())
+    return "check", errors.cap(PYTEST_NOISE.sub("", ADDRESS.sub("", text)), 1500)
+
+
+def without_explanation(text: str) -> str:
+    """An assertion's own message without pytest's rewrite of the expression after it
+    ("best_loss is nan: ...\nassert not np.True_" means nothing to a learner); a bare
+    assert keeps it, as it is all there is."""
+    head, _, rest = text.partition("\n")
+    if not head.startswith("AssertionError: ") or head.startswith("AssertionError: assert "):
+        return text
+    kept = []
+    for line in rest.splitlines():
+        if line.startswith("assert "):
+            break
+        kept.append(line)
+    return "\n".join([head, *kept])
 
 
 @pytest.hookimpl(wrapper=True)

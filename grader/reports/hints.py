@@ -88,16 +88,19 @@ SLOPE = ("Your derivative disagrees with the numerical slope (the table shows wh
          "{slope_how} Exactly the same ratio in every row points at a constant factor; "
          "opposite signs point at a subtraction the wrong way round.")
 # How to differentiate again, per function; a loss of X @ w by default.
-SLOPE_HOW = {
-    "polynomial_derivative": "The term coeffs[k] * x**k becomes k * coeffs[k] * x**(k-1): "
-                             "check at which index each term lands and what multiplies it.",
-    "chain_derivative": "d/dx f(g(x)) = f'(g(x)) * g'(x): the outer derivative is taken at "
-                        "the inner value g(x), not at x.",
-    "sigmoid_derivative": "Write sigmoid'(z) in terms of sigmoid(z) itself, as the lesson "
-                          "does, and compute it from a sigmoid that never overflows.",
-    "l2_gradient": "Differentiate lam * sum(w**2) one coordinate at a time.",
-    "l1_subgradient": "Differentiate lam * sum(abs(w)) one coordinate at a time: the slope of "
-                      "abs is the sign.",
+SLOPE_HOW = {     # (learners derive the derivatives: no closed form here)
+    "polynomial_derivative": "Differentiate one term coeffs[k] * x**k by hand: at which "
+                             "index of the result does it land, and what multiplies it?",
+    "chain_derivative": "Work d/dx f(g(x)) out by hand for a small case (f(u) = u**2, "
+                        "g(x) = 3 * x) and compare with your code: at which value is each "
+                        "derivative taken?",
+    "sigmoid_derivative": "Differentiate the sigmoid by hand, see whether the result can be "
+                          "written with sigmoid(z) itself, and compute it so that it never "
+                          "overflows.",
+    "l2_gradient": "Differentiate the penalty by hand with respect to one coordinate w[i], "
+                   "the others held fixed.",
+    "l1_subgradient": "Differentiate the penalty by hand with respect to one coordinate w[i], "
+                      "on each side of 0.",
 }
 SLOPE_CHAIN = ("Differentiate again one link at a time: write the function as a chain (for "
                "example z = X @ w, then each sample's loss, then their mean), differentiate "

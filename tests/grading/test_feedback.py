@@ -158,8 +158,8 @@ def test_the_fix_that_first_note_reaches_the_feedback_of_a_real_grade(make_submi
 
 
 @pytest.mark.parametrize("function, module, words", [
-    ("polynomial_derivative", "derivatives", "k * coeffs[k] * x**(k-1)"),
-    ("chain_derivative", "chain_rule", "taken at the inner value g(x)"),
+    ("polynomial_derivative", "derivatives", "one term coeffs[k] * x**k by hand"),
+    ("chain_derivative", "chain_rule", "at which value is each derivative taken"),
     ("mse_gradient", "losses", "z = X @ w"),
 ])
 def test_the_slope_hint_speaks_of_the_function_that_failed(function, module, words):
@@ -412,3 +412,21 @@ def test_the_example_gets_one_diagnosis_per_function_and_cause(tmp_path):
     stub = [t for t in tests if t["name"].startswith("multi_start_minimize")
             and t["status"] == "failed"]
     assert stub and {t["extra_data"]["cause"] for t in stub} == {"not-implemented"}
+
+
+def test_a_public_checks_message_drops_pytests_rewrite_of_the_assertion(make_submission,
+                                                                       tmp_path):
+    """A learner read `assert not np.True_` under a check's own message: pytest's rewrite
+    of the expression goes; a bare assert keeps it (it is all there is)."""
+    folder = make_submission("submission", append={"mini_project": """
+        def train_logistic_regression(X, y, lr, n_steps, lam=0.0):
+            w = np.zeros(X.shape[1])
+            return w, [float(np.log(2.0))] * (n_steps + 1)      # never diverges
+    """})
+    result = grade(folder, tmp_path, GradeOptions(student="ada", suites="public"))
+    [diverging] = [c for c in result.checks if "even when the loss becomes inf" in c.name]
+    assert not diverging.passed and "should be inf or nan" in diverging.message
+    assert "assert not" not in diverging.message and "np.True_" not in diverging.message
+    from grader.checking.pytest_plugin import without_explanation
+    assert without_explanation("AssertionError: assert 3 == 4\n +3") == \
+        "AssertionError: assert 3 == 4\n +3"
