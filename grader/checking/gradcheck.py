@@ -32,7 +32,7 @@ LOSS_OFF = ("your {name} is off here (it gave {got:.6g}, not {want:.6g}; see its
             "so the correct {name} stands in for it")
 # ratio = analytic / numerical: the same ratio on every row is a constant factor (a lost
 # 1/n, a lost 2), a negative one a sign
-HEADER = f"{'coordinate':>10} {'analytic':>11} {'numerical':>11} {'ratio':>8} {'rel. err':>8}"
+HEADER = f"{'entry':>10} {'analytic':>11} {'numerical':>11} {'ratio':>8} {'rel. err':>8}"
 
 
 def central_slopes(f: Callable[[np.ndarray], Any], w: np.ndarray, h: float = H) -> np.ndarray:
@@ -125,7 +125,7 @@ def expect_slopes(analytic: Any, numeric: np.ndarray, what: str, labels: Sequenc
     bad = int(np.sum(~(np.abs(analytic - numeric) <= slack)))
     sentence = DISAGREES.format(reference=reference)
     shown = min(ROWS, numeric.size)
-    lines = [note, f"{what}: {sentence} ({bad} of {numeric.size} coordinates, worst "
+    lines = [note, f"{what}: {sentence} ({bad} of {numeric.size} entries, worst "
                    f"{shown} shown):",
              disagreement_table(analytic, numeric, labels, atol)]
     fail("\n".join(line for line in lines if line))

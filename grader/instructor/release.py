@@ -263,6 +263,8 @@ This installs numpy, matplotlib and pytest, and the checker (`python -m grader`)
      `feedback/feedback.html` (open it in a browser) and `feedback/feedback.md`: your
      points per module, an explanation of every lost point, and plots of your own
      gradient-descent runs against the reference's.
+   - To try a function by hand, start Python in `exercises/` (the modules import each
+     other by name): `cd exercises && python -c "from gradients import numerical_gradient"`.
 3. Hand in the way your course says: push to your GitHub Classroom repository (every
    push runs the checks: see the Actions tab), or upload the files of `exercises/` to
    Gradescope.
@@ -280,6 +282,10 @@ above 2/L and stopping rules. Passing every public check is a good sign, not a p
   mistake. The catalogue of mistakes stays with the instructor (it would hint at the
   answers), so your self-check shows **What went wrong** instead: the kind of failure.
 - **Hint**: where to look next.
+- The slope table of a derivative: each row is one entry of your result (a coordinate,
+  or a point `x=...`), worst first: your value (`analytic`), the numerical slope of the
+  function (`numerical`), their `ratio` and relative error. Exactly the same ratio in
+  every row is a constant factor; -1 is a sign.
 - `not implemented yet`: the `raise NotImplementedError()` stub is still there.
 - `did not finish within N s`: a loop that never ends; check your stopping rule.
 - `the worker exited during the call`: your code called `exit()` or `os._exit()`,

@@ -35,7 +35,7 @@ def test_a_correct_gradient_passes_and_a_wrong_one_shows_the_worst_rows_first():
         gradcheck.expect_slopes(wrong, numeric, "quartic", labels)
     lines = str(failure.value).splitlines()
     assert gradcheck.DISAGREES.format(reference="your own loss") in lines[0]
-    assert "(2 of 3 coordinates, worst 3 shown)" in lines[0]
+    assert "(2 of 3 entries, worst 3 shown)" in lines[0]
     assert lines[1] == gradcheck.HEADER
     assert [line.split()[0] for line in lines[2:]] == ["w[1]", "w[2]", "w[0]"]
     assert len({len(line) for line in lines[1:]}) == 1, "the table is fixed-width"
