@@ -58,6 +58,7 @@ FACTORY_MODULES = (*WORKER_MODULES, "isolation/factory.py", "isolation/namespace
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); from grader.isolation import "
              "factory; del sys.path[0]; factory.main(sys.argv[2:])")
 UID_BASE = 200_000                 # worker uid = UID_BASE + the grading process's pid
+PID_LIMIT = 1 << 22                # Linux's largest pid_max: the uid fallback's uids lie above
 MARKER_VARIABLE = environment.WORKER_MARKER
 ISOLATION_VARIABLE = environment.ISOLATION     # namespaces | uid: force one (tests)
 ALLOW_ROOT_VARIABLE = environment.ALLOW_ROOT   # "1": --allow-root-worker
@@ -151,12 +152,13 @@ def sandbox_uid() -> int | None:
 
 def worker_uid() -> int | None:
     """A uid for one student's workers to switch to (uid isolation only), else None: one
-    per student, of 256 this grading process cycles through (UID_BASE + pid * 256 + n),
-    so whatever the kernel keeps per uid is never the next student's."""
+    per student, of 256 this grading process cycles through (UID_BASE + PID_LIMIT +
+    pid * 256 + n), so whatever the kernel keeps per uid is never the next student's, nor
+    the uid of a namespaces grading process (UID_BASE + its pid) on the same machine."""
     if isolation() != "uid" or os.geteuid() != 0:
         return None
     _STUDENTS[0] += 1
-    return UID_BASE + (os.getpid() << 8) + _STUDENTS[0] % 256
+    return UID_BASE + PID_LIMIT + (os.getpid() << 8) + _STUDENTS[0] % 256
 
 
 _STUDENTS = [0]

@@ -1778,6 +1778,26 @@ def test_grading_processes_running_at_once_never_share_a_worker_uid(monkeypatch)
     assert len(uids) == 4 and None not in uids
 
 
+def test_a_namespaces_grade_and_a_uid_grade_never_share_a_uid(monkeypatch):
+    """A namespaces grading process runs its sandbox as UID_BASE + pid; the uid fallback's
+    workers had UID_BASE + pid * 256 + n: a grade of pid 100 in uid mode and one of pid
+    25_600 + n with namespaces on one machine shared a uid, and one's clean-up (kill every
+    process of the uid) could kill the other's sandbox."""
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr("grader.isolation.sandbox.isolation", lambda: "uid")
+    fallback = set()
+    for pid in (1, 100, 16_383, 4_194_303):
+        monkeypatch.setattr(os, "getpid", lambda pid=pid: pid)
+        fallback |= {worker_uid() for _ in range(256)}
+    namespaces = set()
+    for pid in (1, 100, 25_600, 25_633, 4_194_303):
+        monkeypatch.setattr(os, "getpid", lambda pid=pid: pid)
+        namespaces.add(sandbox_uid())
+    monkeypatch.undo()
+    assert len(fallback) == 4 * 256 and not fallback & namespaces
+    assert max(fallback) < 2 ** 31 - 1
+
+
 # ============================================================================ bad input
 
 def assert_one_clear_line(run: Run, words: str) -> None:
