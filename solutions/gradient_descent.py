@@ -75,7 +75,8 @@ def momentum_descent(loss_fn: Callable, grad_fn: Callable, w0: np.ndarray, lr: f
 
     Returns:
     - (w, losses) with the same contract as gradient_descent (stopping rules included:
-      no update when loss_fn(w0) is not finite), using the updates
+      tol applies to norm(grad_fn(w)), not to v; no update when loss_fn(w0) is not
+      finite), using the updates
       v = beta * v + grad_fn(w), w = w - lr * v, with v starting at zeros.
     """
     # TODO: As gradient_descent, but keep a velocity v that accumulates gradients.

@@ -74,7 +74,9 @@ def plot_loss_curves(curves: list, labels: list, path: str) -> str:
     """Plot loss curves on a log-scale y axis and save them as a PNG.
 
     Inputs:
-    - curves: list of loss lists (one line each); labels: one legend label per curve.
+    - curves: list of loss lists (one line each); labels: one legend label per curve. A
+      diverging run's curve may end in inf or nan: plot it as it is (matplotlib leaves
+      such points out).
     - path: where to write the PNG.
 
     Returns:
