@@ -120,6 +120,8 @@ class Submission:
     def call(self, module: str, name: str, args: tuple, kwargs: dict) -> Any:
         """Call module.name with plain copies of args; record and return the plain result."""
         record = CallRecord(f"{module}.{name}", _plain_args(args), _plain_args(kwargs))
+        if self.calls:      # checks read files and figures of last_call only: up to 64 MB
+            self.calls[-1].files, self.calls[-1].figures = {}, []
         self.calls.append(record)
         try:
             record.result = self._invoke(module, name, record)

@@ -1674,6 +1674,39 @@ def _return_just_under_the_kept_size_from_every_call(workdir: Path, token: str) 
     return grade_a_hoarder(workdir, token, KEPT_RESULT_NUMBERS, "all")
 
 
+# The worker's own protocol module patched: each reply fails its check ("wrong") and
+# carries 56 MB of files or of figure points, which the grading process decodes.
+FORGED_BULK = """
+import sys as _sys
+import numpy as _np
+_p = _sys.modules.get("grader.isolation.protocol")
+if _p is not None and not getattr(_p, "_hoard", False):
+    _p._hoard = True
+    _encode, _sent = _p.encode, [0]
+    def _bulky(message, callables=None):
+        if type(message) is dict and message.get("op") == "result" and _sent[0] < 24:
+            _sent[0] += 1
+            message = dict(message, value="wrong")
+            if _sent[0] % 2:
+                message["files"] = {"f%d" % i: {"path": "x", "data": bytes(7 << 20)}
+                                    for i in range(8)}
+            else:
+                message["figures"] = [{"axes": [{"lines": [{"label": "x",
+                                      "y": _np.zeros(7 << 17)}]}]} for _ in range(8)]
+        return _encode(message, callables)
+    _p.encode = _bulky
+"""
+
+
+@background_job("test_files_and_figures_forged_into_replies_do_not_pile_up")
+def _forge_bulky_replies(workdir: Path, token: str) -> Run:
+    folder = build_submission(workdir / "bulky", with_token(
+        learner_code({module: FORGED_BULK for module in MODULES}), token))
+    return run_command([sys.executable, "-c", PEAK_MEMORY, "grade", str(folder), "--out",
+                        str(workdir / "out"), "--tests", "public"], timeout=180,
+                       tmpdir=private_tmp(token))
+
+
 def peak_mb(run: Run) -> float:
     return int(re.search(r"PEAK-KB (\d+)", run.stderr).group(1)) / 1024
 
@@ -1683,6 +1716,14 @@ def test_huge_results_from_every_call_do_not_pile_up_in_the_grading_process(back
     the grader grew by 8 MB per call, and 256 MB per call was accepted.)"""
     run, _ = background.result(
         "test_huge_results_from_every_call_do_not_pile_up_in_the_grading_process")
+    assert run.returncode == 0, run.stderr
+    assert peak_mb(run) < 300, f"the grading process peaked at {peak_mb(run):.0f} MB"
+
+
+def test_files_and_figures_forged_into_replies_do_not_pile_up(background):
+    """A patched worker sends 56 MB of files or figure points with each of 24 failing
+    results. (Before, the kept calls held them: the grader reached 1.26 GB.)"""
+    run, _ = background.result("test_files_and_figures_forged_into_replies_do_not_pile_up")
     assert run.returncode == 0, run.stderr
     assert peak_mb(run) < 300, f"the grading process peaked at {peak_mb(run):.0f} MB"
 
