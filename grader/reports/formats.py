@@ -244,8 +244,11 @@ def results_json(result: GradeResult) -> dict:
     """Gradescope's results.json as a dict: one test per check, in order."""
     numbers = check_numbers(result)
     number_of = {id(check): number for check, number in zip(result.checks, numbers)}
-    found = {id(check): diagnosis for diagnosis in result_diagnoses(result)
-             for check in diagnosis.checks}
+    # a visible (public) check's diagnosis is made of public checks alone: its companions
+    # and cause must not tell which hidden checks failed, or why, before publication
+    public = replace(result, checks=[c for c in result.checks if c.suite != "hidden"])
+    found = {id(check): diagnosis for grade in (result, public)
+             for diagnosis in result_diagnoses(grade) for check in diagnosis.checks}
     return {
         "score": float(result.score),
         "execution_time": round(float(result.execution_time), 3),
@@ -253,6 +256,7 @@ def results_json(result: GradeResult) -> dict:
         "output_format": "md",
         "test_output_format": "md",
         "visibility": "visible",
+        "stdout_visibility": "hidden",      # the grade's own printout counts hidden checks
         "extra_data": {"student": clean(result.student), "suites": result.suites,
                        "max_score": float(result.max_score), "isolation": result.isolation},
         "tests": [gradescope_test(check, number, found.get(id(check)), number_of)

@@ -167,19 +167,30 @@ def visible_parts(result: GradeResult) -> list:
     return [data["output"], [t for t in data["tests"] if t["visibility"] == "visible"]]
 
 
+def with_hidden_twin() -> GradeResult:
+    """mixed(), and a hidden check of central_difference (whose public check fails)."""
+    twin = check(7, "central_difference: hidden case", "derivatives", points=3, suite="hidden")
+    base = mixed()
+    return replace(base, checks=[*base.checks[:2], twin, *base.checks[2:]])
+
+
+@pytest.mark.parametrize("number", [3, 7])
 @pytest.mark.parametrize("hidden_failure", [
+    {"passed": False, "score": 0, "message": "off"},
     {"passed": True, "score": 10},
-    {"kind": "timeout", "message": "numerical_hessian did not return within 3 s"},
-    {"kind": "crashed", "message": "the worker stopped"},
-    {"misconception": DIVIDES_BY_H}])
-def test_nothing_of_a_hidden_check_is_visible_before_grades_are_published(hidden_failure):
+    {"passed": False, "score": 0, "kind": "timeout", "message": "did not return within 3 s"},
+    {"passed": False, "score": 0, "kind": "crashed", "message": "the worker stopped"},
+    {"passed": False, "score": 0, "misconception": DIVIDES_BY_H}])
+def test_nothing_of_a_hidden_check_is_visible_before_grades_are_published(hidden_failure,
+                                                                          number):
     """Learner code can pass, fail, time out, crash or match a misconception at will on a
     hidden input it recognises: none of that may reach what Gradescope shows before
-    grades are published (the summary and the public checks' entries)."""
-    base = mixed()
-    changed = replace(base, checks=[replace(c, **hidden_failure) if c.number == 3 else c
-                                    for c in base.checks])
+    grades are published (the summary, the public checks' entries, their companions)."""
+    base = with_hidden_twin()
+    changed = replace(base, checks=[replace(c, **hidden_failure) if c.number == number
+                                    else c for c in base.checks])
     assert visible_parts(changed) == visible_parts(base)
+    assert formats.results_json(changed)["stdout_visibility"] == "hidden"
 
 
 def test_test_output_explains_failures_and_keeps_passes_short():
