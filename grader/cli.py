@@ -200,11 +200,18 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+UID_JOBS_NOTE = ("note: with uid isolation, students graded at the same time (-j > 1) share "
+                 "/tmp and the other world-writable folders while both run; -j 1 keeps them "
+                 "apart (see SECURITY.md)")
+
+
 def run_batch(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageProblem("-j must be at least 1")
     batch, shards = instructor("batch"), instructor("shards")
     shard = shards.parse(args.shard) if args.shard is not None else None
+    if args.jobs > 1 and sandbox.isolation() == "uid":
+        print(UID_JOBS_NOTE, file=sys.stderr)
     code = batch.run_batch(args.submissions, args.out, jobs=args.jobs, suites=args.tests,
                            shard=shard)
     if shard is not None:

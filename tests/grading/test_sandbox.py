@@ -623,6 +623,19 @@ def test_self_check_as_a_learner_shows_no_instructor_notes(tmp_path):
         assert word not in printed, printed
 
 
+@pytest.mark.skipif(not ROOT, reason="uid isolation exists only for a root grader")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_uid_batch_of_students_at_once_says_they_share_tmp(tmp_path, jobs):
+    """In uid isolation concurrent students share /tmp (SECURITY.md): batch -j 2 says so."""
+    shutil.copytree(SOLUTIONS, tmp_path / "class" / "ada")
+    env = {**os.environ, sandbox.ISOLATION_VARIABLE: "uid"}
+    done = subprocess.run([sys.executable, "-m", "grader", "batch", str(tmp_path / "class"),
+                           "--out", str(tmp_path / "out"), "-j", str(jobs), "--tests", "public"],
+                          env=env, capture_output=True, text=True, timeout=300, cwd=KIT)
+    assert done.returncode == 0, done.stderr
+    assert ("share /tmp" in done.stderr) == (jobs > 1), done.stderr
+
+
 def test_a_rerun_sweeps_what_a_killed_grade_left(tmp_path):
     """A grade killed by SIGKILL leaves its staging, worker and factory folders; the next
     grade's start removes them (their lock has no live holder), and no other."""
