@@ -201,8 +201,9 @@ PYTEST_NOISE = re.compile(r"^\s*(Use -v to get more diff|\+\s+where .*)\n?", re.
 
 
 def numbers_in(value: Any, most: int) -> int | None:
-    """How many numbers a plain result holds (its arrays' sizes, its lists' lengths), or
-    None when that is more than most (counting stops there)."""
+    """How many numbers a plain result holds (its arrays' sizes, one for each other value
+    in its lists, tuples and dicts), or None when that is more than most (counting stops
+    there)."""
     count = [0]
 
     def fits(item: Any) -> bool:
