@@ -144,7 +144,8 @@ def test_check_gradient_wrong_gradient(submission):
 
 @pytest.mark.points(1)
 def test_check_gradient_uses_tol(submission):
-    """check_gradient: passed is max_rel_error < tol, for the given tol"""
+    """check_gradient: passed is max_rel_error < tol, for the given tol
+    Strictly less, with tol=1e-6 by default."""
     x = np.random.default_rng(503).uniform(-1.0, 1.0, size=4)
 
     def nearly_right(v):  # a relative error of about 5e-5
@@ -157,6 +158,18 @@ def test_check_gradient_uses_tol(submission):
                                                              tol=1e-6))
     expect(not strict[0], f"with tol=1e-6, an error of {strict[1]:.3g} should fail, "
                           "but passed was True")
+
+    def slightly_off(v):  # a relative error of about 5e-6: over the default tol of 1e-6
+        return softplus_cubic_gradient(v) * (1 + 1e-5)
+
+    default = unpack(submission.gradient_check.check_gradient(softplus_cubic, slightly_off, x))
+    expect(not default[0], f"with the default tol, an error of {default[1]:.3g} should fail, "
+                           "but passed was True")
+    # the gradient of sum(v**2) negated: an error of exactly 1.0, which tol=1.0 rejects
+    tie = unpack(submission.gradient_check.check_gradient(
+        lambda v: float(np.sum(v ** 2)), lambda v: -2.0 * v, np.array([1.0, 2.0]), tol=1.0))
+    expect(not tie[0], f"an error of {tie[1]:.3g} with tol=1.0 should fail (passed is "
+                       "max_rel_error < tol), but passed was True")
 
 
 @pytest.mark.points(1)

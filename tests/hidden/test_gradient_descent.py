@@ -95,7 +95,8 @@ def test_gradient_descent_no_update_at_optimum(submission):
 
 @pytest.mark.points(2)
 def test_gradient_descent_stopping_rule_before_update(submission):
-    """gradient_descent: checks norm(grad) < tol before each update (exact update count)"""
+    """gradient_descent: checks norm(grad) < tol before each update (exact update count)
+    Strictly less: a gradient whose norm is exactly tol does not stop the run."""
     A, w_star = np.diag([4.0, 1.0]), np.array([1.0, -2.0])
     loss_fn, grad_fn = quadratic(A, w_star)
     w0 = np.array([3.0, 2.0])
@@ -104,6 +105,16 @@ def test_gradient_descent_stopping_rule_before_update(submission):
                    loss_fn, grad_fn, w0, 0.125, max_steps=max_steps, tol=tol)
         _expect_run(got, descent(loss_fn, grad_fn, w0, 0.125, max_steps, tol),
                     f"gradient_descent with tol={tol}, max_steps={max_steps}")
+    _expect_tie_does_not_stop(submission, "gradient_descent")
+
+
+def _expect_tie_does_not_stop(submission, name):
+    """A linear loss whose gradient has norm exactly 1 = tol: every step is made."""
+    _, losses = _run(getattr(submission.gradient_descent, name), name,
+                     lambda w: float(w[0]), lambda w: np.ones(1), np.zeros(1), 0.25,
+                     max_steps=3, tol=1.0)
+    expect_equal_length(losses, 4, f"{name} on a slope whose norm is exactly tol "
+                                   "(max_steps=3): losses")
 
 
 @pytest.mark.points(1)
@@ -264,7 +275,8 @@ def test_momentum_descent_faster_when_ill_conditioned(submission):
 
 @pytest.mark.points(2)
 def test_momentum_descent_stopping(submission):
-    """momentum_descent: zero updates at the optimum; ends at the first non-finite loss"""
+    """momentum_descent: zero updates at the optimum; ends at the first non-finite loss
+    tol is compared with the norm of grad_fn(w), strictly, not with the velocity's."""
     rng = np.random.default_rng(11)
     A, w_star = rotated_symmetric([1.0, 3.0], rng), rng.normal(size=2)
     loss_fn, grad_fn = quadratic(A, w_star, offset=2.0)
@@ -278,6 +290,11 @@ def test_momentum_descent_stopping(submission):
     got = _run(momentum, what, boom_loss, boom_grad, w0, 5e9, beta=0.5, max_steps=40)
     expect_unchanged(submission)
     _expect_run(got, descent(boom_loss, boom_grad, w0, 5e9, 40, 1e-8, 0.5), what)
+    _expect_tie_does_not_stop(submission, "momentum_descent")
+    bowl_loss, bowl_grad = quadratic(np.eye(1), np.zeros(1))
+    what = "momentum_descent with tol=1e-2 on a one-dimensional bowl"
+    got = _run(momentum, what, bowl_loss, bowl_grad, np.ones(1), 0.1, beta=0.9, tol=1e-2)
+    _expect_run(got, descent(bowl_loss, bowl_grad, np.ones(1), 0.1, 1000, 1e-2, 0.9), what)
 
 
 @pytest.mark.points(1)

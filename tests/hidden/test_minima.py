@@ -15,7 +15,8 @@ from reference import descent, rotated_symmetric
 
 
 def _classify(submission, eigs, seed, want, **kwargs):
-    H = rotated_symmetric(eigs, np.random.default_rng(seed))
+    # seed None: the diagonal matrix itself, whose eigenvalues are exactly eigs
+    H = np.diag(eigs) if seed is None else rotated_symmetric(eigs, np.random.default_rng(seed))
     got = submission.minima.classify_critical_point(H, **kwargs)
     what = f"classify_critical_point of a {len(eigs)}x{len(eigs)} Hessian" + (
         f" with tol={kwargs['tol']}" if kwargs else "")
@@ -64,7 +65,10 @@ def test_classify_zero_eigenvalue_in_saddle(submission):
 
 @pytest.mark.points(2)
 def test_classify_uses_tol(submission):
-    """classify_critical_point: the tol argument decides what counts as zero"""
+    """classify_critical_point: the tol argument decides what counts as zero
+    The comparisons are strict: an eigenvalue exactly tol (or -tol) is within tol of zero."""
+    for eigs in ([1e-8, 1.0], [-1e-8, -1.0], [1e-8, -1.0], [1.0, -1e-8]):
+        _classify(submission, eigs, None, "degenerate")
     _classify(submission, [1.0, 2.0, 1e-3], 14, "degenerate", tol=1e-2)
     _classify(submission, [1.0, 2.0, 1e-3], 14, "minimum", tol=1e-4)
     _classify(submission, [-1.0, -2.0, -1e-3], 15, "degenerate", tol=1e-2)
