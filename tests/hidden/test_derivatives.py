@@ -78,11 +78,16 @@ def test_forward_difference_first_order(submission):
 def test_central_difference_formula(submission, shape):
     """central_difference: equals (f(x + h) - f(x - h)) / (2h) at the default h, any shape"""
     x, h = sample(shape, seed=21), 1e-5
-    got = submission.derivatives.central_difference(wavy, x)
-    expect_unchanged(submission)
-    ahead, behind = wavy(x + h), wavy(x - h)
-    expect_near(got, (ahead - behind) / (2 * h), f"central_difference on x of shape {shape}",
-                roundoff([ahead, behind], 2 * h))
+    for f in (wavy, steep):    # steep: another default h would be far off its formula
+        got = submission.derivatives.central_difference(f, x)
+        expect_unchanged(submission)
+        ahead, behind = f(x + h), f(x - h)
+        expect_near(got, (ahead - behind) / (2 * h), f"central_difference on x of shape {shape}",
+                    roundoff([ahead, behind], 2 * h))
+
+
+def steep(x):
+    return np.sin(50.0 * x)
 
 
 @pytest.mark.points(2)

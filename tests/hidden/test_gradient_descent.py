@@ -326,8 +326,10 @@ def test_backtracking_known_step(submission):
     w = np.array([1.0])
     search = submission.gradient_descent.backtracking_line_search
     # Armijo here is lr * 10 <= 2 (1 - c): c = 0.5 gives lr <= 0.1, the defaults lr <= 0.19998
+    # (c = 1e-3 would reject lr0 = 0.1999)
     for kwargs, want in (({"lr0": 1.0, "shrink": 0.5, "c": 0.5}, 0.0625), ({}, 0.125),
-                         ({"lr0": 0.9, "shrink": 0.25, "c": 0.5}, 0.9 * 0.25**2)):
+                         ({"lr0": 0.9, "shrink": 0.25, "c": 0.5}, 0.9 * 0.25**2),
+                         ({"lr0": 0.1999}, 0.1999)):
         got = search(loss_fn, grad_fn, w, **kwargs)
         expect_close(got, want, f"backtracking_line_search with {kwargs or 'the defaults'}",
                      rtol=1e-12)
