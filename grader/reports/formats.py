@@ -87,6 +87,15 @@ def result_diagnoses(result: GradeResult) -> list[Diagnosis]:
             diagnoses([c for c in result.checks if c.module == module.module], failing)]
 
 
+def of_module(found: list[Diagnosis], module: ModuleResult) -> list[Diagnosis]:
+    return [diagnosis for diagnosis in found if diagnosis.module == module.module]
+
+
+def public_part(result: GradeResult) -> GradeResult:
+    """The grade without its hidden checks: what may be shown before publication."""
+    return replace(result, checks=[c for c in result.checks if c.suite != "hidden"])
+
+
 def diagnosis_heading(diagnosis: Diagnosis) -> str:
     """'central_difference: 7 checks failed (0 of 8 points)'."""
     count = len(diagnosis.checks)
@@ -194,12 +203,12 @@ def md_diagnosis(diagnosis: Diagnosis) -> str:
 
 
 def md_module_section(module: ModuleResult, checks: list[CheckResult],
-                      failing: set[str]) -> str:
+                      found: list[Diagnosis]) -> str:
     """A module's diagnoses (failed checks grouped by function and cause), then its
-    passed checks as a short list (failing: the grade's functions that failed a check)."""
+    passed checks as a short list (found: the module's diagnoses, from result_diagnoses)."""
     parts = [f"## {md_inline(module.module)}: "
              f"{checks_and_points(module.passed, module.total, module.score, module.max_score)}"]
-    parts += [md_diagnosis(diagnosis) for diagnosis in diagnoses(checks, failing)]
+    parts += [md_diagnosis(diagnosis) for diagnosis in found]
     passed = [c for c in checks if c.passed]
     if passed:
         parts.append(f"Passed ({len(passed)} of {len(checks)}):\n\n"
@@ -222,11 +231,11 @@ def render_markdown(result: GradeResult) -> str:
     parts = [f"# Feedback for {md_inline(result.student)}",
              f"**Total: {total_text(result)}** (checks: {md_inline(result.suites)})",
              md_module_table(result)]
-    failing = failing_functions(result.checks)
+    found = result_diagnoses(result)
     for module in result.modules:
         checks = [c for c in result.checks if c.module == module.module]
         if module.passed < module.total:
-            parts.append(md_module_section(module, checks, failing))
+            parts.append(md_module_section(module, checks, of_module(found, module)))
     if all(c.passed for c in result.checks):
         parts.append("Every check passed. Well done!")
     if result.plots:
@@ -246,8 +255,7 @@ def results_json(result: GradeResult) -> dict:
     number_of = {id(check): number for check, number in zip(result.checks, numbers)}
     # a visible (public) check's diagnosis is made of public checks alone: its companions
     # and cause must not tell which hidden checks failed, or why, before publication
-    public = replace(result, checks=[c for c in result.checks if c.suite != "hidden"])
-    found = {id(check): diagnosis for grade in (result, public)
+    found = {id(check): diagnosis for grade in (result, public_part(result))
              for diagnosis in result_diagnoses(grade) for check in diagnosis.checks}
     return {
         "score": float(result.score),
@@ -301,8 +309,7 @@ def gradescope_summary(result: GradeResult) -> str:
     learner code can choose from the hidden inputs it was given (hidden checks' own
     entries are after_published)."""
     hidden = [c for c in result.checks if c.suite == "hidden"]
-    if hidden:
-        result = replace(result, checks=[c for c in result.checks if c.suite != "hidden"])
+    result = public_part(result)
     parts = [f"**{'Public checks' if hidden else 'Total'}: {total_text(result)}**",
              md_module_table(result)]
     found = result_diagnoses(result)
@@ -382,16 +389,16 @@ def html_diagnosis(diagnosis: Diagnosis) -> str:
 
 
 def html_module_section(module: ModuleResult, checks: list[CheckResult],
-                        failing: set[str]) -> str:
+                        found: list[Diagnosis]) -> str:
     """A module's section: header with bar, failed checks first, then passed ones
-    (failing: the grade's functions that failed a check)."""
+    (found: the module's diagnoses, from result_diagnoses)."""
     name = esc(module.module)
     bar = html_bar(module.module, module.score, module.max_score)
     parts = [f'<section class="module" id="module-{name}" aria-labelledby="h-{name}">'
              f'<header><h2 id="h-{name}">{name}</h2><span>'
              f"{checks_and_points(module.passed, module.total, module.score, module.max_score)}"
              f"</span></header>{bar}"]
-    parts += [html_diagnosis(diagnosis) for diagnosis in diagnoses(checks, failing)]
+    parts += [html_diagnosis(diagnosis) for diagnosis in found]
     passed = [c for c in checks if c.passed]
     if passed:
         items = "".join(f'<li><span class="badge pass">PASSED</span>{html_text(c.name)} '
@@ -434,9 +441,9 @@ def html_extras(result: GradeResult) -> str:
 
 def render_html(result: GradeResult, plots_dir: Path) -> str:
     """feedback.html: the Markdown report's content as one self-contained page."""
-    failing = failing_functions(result.checks)
+    found = result_diagnoses(result)
     sections = [html_module_section(m, [c for c in result.checks if c.module == m.module],
-                                    failing) for m in result.modules]
+                                    of_module(found, m)) for m in result.modules]
     plots = html_plots(result.plots, plots_dir) if result.plots else ""
     return page(f"Feedback for {result.student}", BASE_CSS,
                 f"<p><strong>Total: {total_text(result)}</strong>"
